@@ -1,0 +1,350 @@
+"""A throwaway local Dovecot IMAP server, for the demo, the tests and the benchmarks.
+
+Everything lives in one temporary directory: configuration, Maildirs, logs.
+The server listens on a free loopback port, without TLS, with one user.
+
+Dovecot refuses to deliver mail as uid 0, so when this runs as root the mail
+is owned by the ``dovecot`` user and the login processes run as ``dovenull``;
+as an ordinary user everything runs as that user.
+
+Mailboxes can be filled two ways: IMAP APPEND (small cases, exactly what a
+client would do) or by writing Maildir files directly (large mailboxes,
+thousands of messages a second).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+__all__ = ["DevMail", "find_dovecot", "free_port", "SPECIAL_FOLDERS"]
+
+# name -> SPECIAL-USE flag, created with the server
+SPECIAL_FOLDERS = {
+    "Drafts": "\\Drafts",
+    "Sent": "\\Sent",
+    "Junk": "\\Junk",
+    "Trash": "\\Trash",
+    "Archive": "\\Archive",
+}
+
+_counter = itertools.count()
+
+
+def find_dovecot() -> str | None:
+    """The dovecot binary, or None when it is not installed."""
+    for candidate in (shutil.which("dovecot"), "/usr/sbin/dovecot"):
+        if candidate and os.path.exists(candidate):
+            return candidate
+    return None
+
+
+def free_port() -> int:
+    """A TCP port free on loopback right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class DevMail:
+    """One throwaway Dovecot server.
+
+    >>> with DevMail() as server:                       # doctest: +SKIP
+    ...     server.append("INBOX", b"From: a@example.com\\r\\n\\r\\nhi")
+    """
+
+    user = "kizuna"
+    password = "kizuna-test-password"
+
+    def __init__(
+        self,
+        root: Path | None = None,
+        *,
+        folders: dict[str, str] | None = None,
+        extra_conf: str = "",
+    ) -> None:
+        binary = find_dovecot()
+        if binary is None:
+            raise RuntimeError("dovecot is not installed (Debian package dovecot-imapd)")
+        self.binary = binary
+        self._own_root = root is None
+        # Not under a 0700 pytest directory: the dovecot user must reach it.
+        self.root = Path(root or tempfile.mkdtemp(prefix="kizuna-dovecot-"))
+        self.root.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.root, 0o755)
+        self.folders = dict(SPECIAL_FOLDERS if folders is None else folders)
+        self.extra_conf = extra_conf
+        self.host = "127.0.0.1"
+        self.port = 0
+        self.process: subprocess.Popen[bytes] | None = None
+        if os.geteuid() == 0:
+            self.mail_user = "dovecot"
+            self.login_user = "dovenull"
+        else:
+            self.mail_user = self.login_user = pwd.getpwuid(os.geteuid()).pw_name
+        entry = pwd.getpwnam(self.mail_user)
+        self.uid, self.gid = entry.pw_uid, entry.pw_gid
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    @property
+    def maildir(self) -> Path:
+        return self.root / "mail" / self.user
+
+    @property
+    def conf_path(self) -> Path:
+        return self.root / "dovecot.conf"
+
+    @property
+    def log_path(self) -> Path:
+        return self.root / "dovecot.log"
+
+    def _write_conf(self) -> None:
+        mailboxes = "\n".join(
+            f"  mailbox {name} {{\n    special_use = {flag}\n    auto = subscribe\n  }}"
+            for name, flag in self.folders.items()
+        )
+        (self.root / "passwd").write_text(f"{self.user}:{{PLAIN}}{self.password}::::::\n")
+        for sub in ("run", "state"):
+            (self.root / sub).mkdir(exist_ok=True)
+        self.conf_path.write_text(
+            f"""
+base_dir = {self.root}/run
+state_dir = {self.root}/state
+instance_name = kizuna-devmail-{self.port}
+protocols = imap
+listen = 127.0.0.1
+ssl = no
+auth_mechanisms = plain login
+disable_plaintext_auth = no
+log_path = {self.log_path}
+info_log_path = {self.log_path}
+default_login_user = {self.login_user}
+default_internal_user = {self.mail_user}
+default_internal_group = {pwd.getpwnam(self.mail_user).pw_name}
+first_valid_uid = {min(self.uid, 100)}
+first_valid_gid = 0
+mail_location = maildir:{self.root}/mail/%u:LAYOUT=fs
+mail_fsync = never
+maildir_very_dirty_syncs = no
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {self.root}/passwd
+}}
+userdb {{
+  driver = static
+  args = uid={self.uid} gid={self.gid} home={self.root}/home/%u
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {self.port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service imap {{
+  process_limit = 64
+}}
+protocol imap {{
+  mail_max_userip_connections = 64
+}}
+namespace inbox {{
+  inbox = yes
+  separator = /
+{mailboxes}
+}}
+{self.extra_conf}
+"""
+        )
+
+    def start(self, timeout: float = 15.0) -> DevMail:
+        """Start the server on a free loopback port and wait for its greeting."""
+        if not self.port:
+            self.port = free_port()
+        self._write_conf()
+        for sub in ("mail", "home"):
+            path = self.root / sub
+            path.mkdir(exist_ok=True)
+            os.chown(path, self.uid, self.gid)
+        self.process = subprocess.Popen(
+            [self.binary, "-F", "-c", str(self.conf_path)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                err = self.process.stderr.read().decode(errors="replace") if self.process.stderr else ""
+                raise RuntimeError(f"dovecot exited at start: {err}{self.log_tail()}")
+            try:
+                with socket.create_connection((self.host, self.port), timeout=1) as sock:
+                    if sock.recv(100).startswith(b"* OK"):
+                        break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            self.stop()
+            raise RuntimeError(f"dovecot did not answer on port {self.port}: {self.log_tail()}")
+        # Create the special-use folders now, so Maildir writes can target them.
+        with self.client():
+            pass
+        return self
+
+    def stop(self) -> None:
+        """Stop the server (the Maildirs stay until :meth:`cleanup`)."""
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        if self.process.stderr:
+            self.process.stderr.close()
+        self.process = None
+
+    def restart(self) -> None:
+        """Stop and start again on the same port (connections are dropped)."""
+        self.stop()
+        self.start()
+
+    def kick(self) -> None:
+        """Drop every client connection of the user, as a server fault would."""
+        subprocess.run(
+            ["doveadm", "-c", str(self.conf_path), "kick", self.user],
+            check=False,
+            capture_output=True,
+        )
+
+    def cleanup(self) -> None:
+        self.stop()
+        if self._own_root:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self) -> DevMail:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.cleanup()
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    # -- filling mailboxes --------------------------------------------------------
+
+    @contextlib.contextmanager
+    def client(self) -> Iterator[object]:
+        """A logged-in imapclient.IMAPClient (closed on exit)."""
+        from imapclient import IMAPClient
+
+        client = IMAPClient(self.host, port=self.port, ssl=False, timeout=30)
+        try:
+            client.login(self.user, self.password)
+            yield client
+        finally:
+            with contextlib.suppress(Exception):
+                client.logout()
+
+    def append(
+        self,
+        folder: str,
+        raw: bytes,
+        flags: tuple[bytes | str, ...] = (),
+        msg_time: datetime | None = None,
+    ) -> None:
+        """APPEND one message, as a mail client would."""
+        with self.client() as client:
+            if not client.folder_exists(folder):  # type: ignore[attr-defined]
+                client.create_folder(folder)  # type: ignore[attr-defined]
+            client.append(folder, raw, flags=flags, msg_time=msg_time)  # type: ignore[attr-defined]
+
+    def folder_path(self, folder: str) -> Path:
+        if folder.upper() == "INBOX":
+            return self.maildir
+        return self.maildir / folder
+
+    def write_maildir(
+        self,
+        folder: str,
+        raw: bytes,
+        *,
+        seen: bool = True,
+        mtime: float | None = None,
+    ) -> Path:
+        """Drop one message straight into the folder's Maildir (fast; picked up on next sync).
+
+        ``mtime`` becomes the message's INTERNALDATE.
+        """
+        base = self.folder_path(folder)
+        for sub in ("cur", "new", "tmp"):
+            (base / sub).mkdir(parents=True, exist_ok=True)
+        name = f"{int(time.time())}.M{next(_counter)}P{os.getpid()}.devmail"
+        if seen:
+            path = base / "cur" / f"{name}:2,S"
+        else:
+            path = base / "new" / name
+        path.write_bytes(raw)
+        if mtime is not None:
+            os.utime(path, (mtime, mtime))
+        return path
+
+    def fix_ownership(self) -> None:
+        """Give every Maildir file to the mail user (after :meth:`write_maildir`)."""
+        if os.geteuid() != 0:
+            return
+        for dirpath, dirnames, filenames in os.walk(self.root / "mail"):
+            os.chown(dirpath, self.uid, self.gid)
+            for name in filenames:
+                os.chown(os.path.join(dirpath, name), self.uid, self.gid)
+
+    def kizuna_config(self, state_path: Path, addresses: list[str], **sections: dict[str, object]) -> str:
+        """A Kizuna config (TOML text) pointing at this server."""
+        lines = [
+            "[account]",
+            f'host = "{self.host}"',
+            f"port = {self.port}",
+            'security = "none"',
+            f'username = "{self.user}"',
+            f'password = "{self.password}"',
+            "addresses = [" + ", ".join(f'"{a}"' for a in addresses) + "]",
+            'display_name = "Kizuna Tester"',
+            "",
+            "[state]",
+            f'path = "{state_path}"',
+        ]
+        for section, values in sections.items():
+            lines += ["", f"[{section}]"]
+            for key, value in values.items():
+                lines.append(f"{key} = {_toml_value(value)}")
+        return "\n".join(lines) + "\n"
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'

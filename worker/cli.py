@@ -1,0 +1,220 @@
+"""The ``kizuna`` command line: a thin layer over :class:`worker.core.Kizuna`.
+
+Each command's docstring is its ``--help``. ``--json`` prints one JSON document
+on stdout and nothing else there; progress and logs go to stderr. Exit codes:
+0 success, 2 bad usage or config, 1 any other failure, always with a one-line
+reason on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import unicodedata
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, NoReturn
+
+import click
+
+from . import __version__
+from .config import Config, load_config
+from .core import Kizuna
+from .errors import KizunaError
+from .model import Contact
+
+__all__ = ["main", "cli"]
+
+
+class Context:
+    """Lazily loads the config, so ``--help`` works without one."""
+
+    def __init__(self, config_path: str | None) -> None:
+        self.config_path = config_path
+        self._kizuna: Kizuna | None = None
+
+    @property
+    def config(self) -> Config:
+        return load_config(self.config_path)
+
+    def kizuna(self) -> Kizuna:
+        if self._kizuna is None:
+            self._kizuna = Kizuna(self.config)
+        return self._kizuna
+
+    def close(self) -> None:
+        if self._kizuna is not None:
+            self._kizuna.close()
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+def emit_json(document: Any) -> None:
+    click.echo(json.dumps(document, ensure_ascii=False, indent=2))
+
+
+def _age(value: datetime | None, now: datetime) -> str:
+    if value is None:
+        return "-"
+    days = (now - value).days
+    if days >= 365:
+        return f"{days / 365.25:.1f}y"
+    return f"{days}d"
+
+
+def _width(text: str) -> int:
+    """Terminal cells: East Asian wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
+    widths = [_width(h) for h in headers]
+    for row in rows:
+        widths = [max(w, _width(str(c))) for w, c in zip(widths, row, strict=True)]
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(str(c) + " " * (w - _width(str(c))) for w, c in zip(widths, cells, strict=True)).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    metavar="PATH",
+    help="Config file (default: $KIZUNA_CONFIG, else <user config dir>/kizuna/config.toml).",
+)
+@click.option("-v", "--verbose", count=True, help="More log output on stderr (-vv for debug).")
+@click.version_option(__version__, prog_name="kizuna")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
+    """Kizuna (絆): find the people you lost touch with in your mailbox, and reconnect.
+
+    \b
+    Typical use:
+      kizuna scan                 index who you wrote with, and when
+      kizuna contacts --dormant   the ties that went quiet
+      kizuna draft                reconnection drafts into your Drafts folder
+      kizuna run                  the daemon: replies, thank-yous, reminders
+    """
+    level = logging.WARNING - 10 * min(verbose, 2)
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=level,
+        format="%(asctime)s level=%(levelname)s logger=%(name)s msg=%(message)s",
+    )
+    ctx.obj = Context(config_path)
+    ctx.call_on_close(ctx.obj.close)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--no-progress", is_flag=True, help="No progress bar on stderr.")
+@pass_context
+def scan(ctx: Context, as_json: bool, no_progress: bool) -> None:
+    """Sync the mailbox (read-only) and update the contact index.
+
+    Every folder except Drafts, Junk and Trash is scanned (Gmail: All Mail
+    alone). Incremental after the first run; an interrupted scan resumes.
+
+    Example: kizuna scan --json
+    """
+    result = ctx.kizuna().scan(progress=False if no_progress else None)
+    if as_json:
+        emit_json(result.to_json())
+    else:
+        r = result
+        click.echo(
+            f"Scanned {r.folders} folders: {r.messages} messages indexed "
+            f"({r.new_messages} new), {r.contacts} contacts."
+        )
+
+
+@cli.command()
+@click.option("--dormant", is_flag=True, help="Only dormant contacts.")
+@click.option("--json", "as_json", is_flag=True, help="Print the contacts as JSON.")
+@pass_context
+def contacts(ctx: Context, dormant: bool, as_json: bool) -> None:
+    """The contact index, most dormant first.
+
+    A contact is an address you exchanged personal mail with both ways.
+    Dormant: no such mail for policy.dormant_after_days, and not excluded.
+
+    Example: kizuna contacts --dormant
+    """
+    found = ctx.kizuna().contacts(dormant=dormant)
+    if as_json:
+        emit_json([c.to_json() for c in found])
+        return
+    if not found:
+        click.echo("No dormant contacts." if dormant else "No contacts yet: run `kizuna scan`.")
+        return
+    now = datetime.now(UTC)
+    click.echo(_table([_contact_row(c, now) for c in found],
+                      ("email", "name", "last contact", "ago", "sent", "recv", "status")))
+
+
+def _contact_row(c: Contact, now: datetime) -> list[str]:
+    status = c.status or ("dormant" if c.dormant else ("excluded" if c.excluded else ""))
+    return [
+        c.email,
+        c.name[:30],
+        c.last_contact.date().isoformat() if c.last_contact else "-",
+        _age(c.last_contact, now),
+        str(c.sent_count),
+        str(c.received_count),
+        status,
+    ]
+
+
+@cli.group()
+def secret() -> None:
+    """Store passwords encrypted in the state directory."""
+
+
+@secret.command("set")
+@click.option("--smtp", is_flag=True, help="Store the SMTP password instead of the IMAP one.")
+@pass_context
+def secret_set(ctx: Context, smtp: bool) -> None:
+    """Read a password from standard input and store it encrypted.
+
+    On a terminal it prompts without echo. The config may then leave
+    `password` out. Example: pass show mail/me | kizuna secret set
+    """
+    from .vault import Vault, read_secret_from
+
+    config = ctx.config
+    name = "smtp" if smtp else "imap"
+    value = read_secret_from(sys.stdin, prompt=sys.stdin.isatty())
+    vault = Vault(config.state_dir)
+    vault.set(name, value)
+    click.echo(f"Stored the {name.upper()} password ({vault.describe()}).", err=True)
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """Entry point of the ``kizuna`` console script."""
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="kizuna", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.UsageError as exc:
+        _fail(f"{exc.format_message()} (see kizuna --help)", 2)
+    except click.Abort:
+        _fail("aborted", 1)
+    except click.ClickException as exc:
+        _fail(exc.format_message(), exc.exit_code)
+    except KizunaError as exc:
+        _fail(str(exc), exc.exit_code)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    sys.exit(0)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"kizuna: {' '.join(message.split())}", err=True)
+    sys.exit(code)
+
+

@@ -1,0 +1,101 @@
+"""Kizuna's library core: the operations the CLI, the daemon and the local API share.
+
+>>> kizuna = Kizuna(load_config("~/.config/kizuna/config.toml"))   # doctest: +SKIP
+>>> kizuna.scan().to_json()                                        # doctest: +SKIP
+{'folders': 4, 'messages': 1234, 'new_messages': 12, 'contacts': 87}
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+
+import imapclient
+
+from .config import Config
+from .imap import connect
+from .model import Contact
+from .scan import Scanner, ScanResult
+from .store import Store
+from .vault import Vault
+
+__all__ = ["Kizuna"]
+
+log = logging.getLogger(__name__)
+
+
+class Kizuna:
+    """One configured Kizuna: its config, its state and its mail server."""
+
+    def __init__(self, config: Config, *, store: Store | None = None) -> None:
+        self.config = config
+        self.store = store or Store(config.state_path)
+        self.vault = Vault(config.state_dir)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Kizuna:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- connections -----------------------------------------------------------------
+
+    def secret(self, name: str) -> str | None:
+        return self.vault.get(name)
+
+    @contextlib.contextmanager
+    def imap(self) -> Iterator[imapclient.IMAPClient]:
+        """A logged-in IMAP connection, logged out afterwards."""
+        client = connect(self.config.account, self.secret)
+        try:
+            yield client
+        finally:
+            with contextlib.suppress(Exception):
+                client.logout()
+
+    # -- scan and contacts --------------------------------------------------------------
+
+    def scan(
+        self,
+        *,
+        progress: bool | None = None,
+        on_batch: Callable[[str, int], None] | None = None,
+        batch_size: int = 2000,
+    ) -> ScanResult:
+        """Sync the mailbox into the state (incremental after the first run)."""
+        with self.imap() as client:
+            scanner = Scanner(
+                self.config, self.store, client,
+                progress=progress, on_batch=on_batch, batch_size=batch_size,
+            )
+            result = scanner.run()
+        result.contacts = len(self._contacts())
+        self.store.set_meta("last_scan", datetime.now(UTC).isoformat())
+        return result
+
+    def _contacts(self) -> list[Contact]:
+        return self.store.contacts(self.config.me, self.config.policy.max_recipients)
+
+    def contacts(self, *, dormant: bool = False, now: datetime | None = None) -> list[Contact]:
+        """The contact index, most dormant (oldest last contact) first."""
+        now = now or datetime.now(UTC)
+        policy = self.config.policy
+        cutoff = now - timedelta(days=policy.dormant_after_days)
+        result = []
+        for contact in self._contacts():
+            excluded = policy.is_excluded(contact.email)
+            is_dormant = (
+                contact.last_contact is not None and contact.last_contact < cutoff and not excluded
+            )
+            if dormant and not is_dormant:
+                continue
+            result.append(dataclasses.replace(contact, dormant=is_dormant, excluded=excluded))
+        epoch = datetime.min.replace(tzinfo=UTC)
+        result.sort(key=lambda c: (c.last_contact or epoch, c.email))
+        return result

@@ -1,0 +1,433 @@
+"""Kizuna's state: one SQLite database (WAL, one writer), schema by migrations.
+
+Tables
+------
+``migrations``  applied schema versions (the version table).
+``folders``     per-folder sync cursor: UIDVALIDITY, last UID, UIDNEXT, HIGHESTMODSEQ.
+``messages``    per-message facts for the contact rules and reply matching.
+``recipients``  To/Cc/Bcc addresses of each message.
+``meta``        small key/value facts (last scan time...).
+
+Later features add their own tables through :data:`MIGRATIONS`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+from .errors import StateError, StateLocked
+from .fsutil import ensure_private_file, private_dir
+from .model import Contact, MessageFacts
+from .rules import normalize_subject
+
+__all__ = ["Store", "FolderCursor", "MIGRATIONS", "encode_time", "decode_time"]
+
+Migration = Callable[[sqlite3.Connection], None]
+
+
+def _script(db: sqlite3.Connection, script: str) -> None:
+    # executescript() would COMMIT the migration's transaction half-way.
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def _m1_scan(db: sqlite3.Connection) -> None:
+    _script(
+        db,
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+        CREATE TABLE folders (
+            name TEXT PRIMARY KEY,
+            uidvalidity INTEGER NOT NULL,
+            last_uid INTEGER NOT NULL DEFAULT 0,
+            uidnext INTEGER,
+            highestmodseq INTEGER,
+            exists_count INTEGER,
+            scanned_at TEXT
+        );
+        CREATE TABLE messages (
+            id INTEGER PRIMARY KEY,
+            folder TEXT NOT NULL,
+            uid INTEGER NOT NULL,
+            mkey TEXT NOT NULL,
+            message_id TEXT,
+            tkey INTEGER NOT NULL,
+            sender TEXT,
+            sender_name TEXT,
+            subject TEXT,
+            thread TEXT,
+            in_reply_to TEXT,
+            refs TEXT,
+            automated TEXT,
+            rcpt_count INTEGER NOT NULL,
+            kizuna_id TEXT,
+            kizuna_kind TEXT,
+            UNIQUE (folder, uid)
+        );
+        CREATE INDEX messages_mkey ON messages (mkey);
+        CREATE INDEX messages_sender ON messages (sender);
+        CREATE INDEX messages_message_id ON messages (message_id);
+        CREATE TABLE recipients (
+            msg INTEGER NOT NULL,
+            email TEXT NOT NULL,
+            name TEXT
+        );
+        CREATE INDEX recipients_msg ON recipients (msg);
+        CREATE INDEX recipients_email ON recipients (email);
+        """
+    )
+
+
+#: Registered schema migrations, applied in order, each in its own transaction.
+MIGRATIONS: list[tuple[str, Migration]] = [("scan", _m1_scan)]
+
+# A message time is stored as one sortable integer: UTC seconds and the
+# original UTC offset, so the latest message keeps its own offset on output.
+_TZ_SPAN = 4096
+_TZ_BIAS = 2048
+
+
+def encode_time(value: datetime) -> int:
+    """Encode an aware datetime as a sortable integer keeping its UTC offset."""
+    offset = value.utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    return int(value.timestamp()) * _TZ_SPAN + (minutes + _TZ_BIAS)
+
+
+def decode_time(key: int | None) -> datetime | None:
+    """The inverse of :func:`encode_time`."""
+    if key is None:
+        return None
+    seconds, minutes = divmod(int(key), _TZ_SPAN)
+    tz = timezone(timedelta(minutes=minutes - _TZ_BIAS))
+    return datetime.fromtimestamp(seconds, UTC).astimezone(tz)
+
+
+@dataclass(frozen=True, slots=True)
+class FolderCursor:
+    name: str
+    uidvalidity: int
+    last_uid: int
+    uidnext: int | None
+    highestmodseq: int | None
+    exists_count: int | None
+
+
+class Store:
+    """The state database. Safe to share between threads (one lock, one connection)."""
+
+    def __init__(self, path: Path, *, timeout: float = 10.0) -> None:
+        self.path = Path(path).expanduser()
+        try:
+            private_dir(self.path.parent)
+            self.db = sqlite3.connect(
+                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
+            )
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            for suffix in ("", "-wal", "-shm"):
+                extra = Path(str(self.path) + suffix)
+                if extra.exists():
+                    ensure_private_file(extra)
+        except sqlite3.OperationalError as exc:
+            raise _state_error(exc, self.path) from None
+        except OSError as exc:
+            raise StateError(f"cannot open state {self.path}: {exc.strerror or exc}") from None
+        self.lock = threading.RLock()
+        self._migrate()
+
+    # -- plumbing ----------------------------------------------------------------
+
+    def close(self) -> None:
+        with self.lock:
+            self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (BEGIN IMMEDIATE); rolled back on error."""
+        with self.lock:
+            try:
+                self.db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise _state_error(exc, self.path) from None
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            else:
+                try:
+                    self.db.execute("COMMIT")
+                except sqlite3.OperationalError as exc:
+                    self.db.execute("ROLLBACK")
+                    raise _state_error(exc, self.path) from None
+
+    def query(self, sql: str, params: Sequence[object] | dict[str, object] = ()) -> list[sqlite3.Row]:
+        with self.lock:
+            try:
+                cursor = self.db.execute(sql, params)
+                cursor.row_factory = sqlite3.Row
+                return cursor.fetchall()
+            except sqlite3.OperationalError as exc:
+                raise _state_error(exc, self.path) from None
+
+    def _migrate(self) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS migrations "
+                "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            applied = {row[0] for row in db.execute("SELECT version FROM migrations")}
+        if len(applied) > len(MIGRATIONS):
+            raise StateError(
+                f"state {self.path} was written by a newer Kizuna (schema {max(applied)}); upgrade Kizuna"
+            )
+        for version, (name, migration) in enumerate(MIGRATIONS, start=1):
+            if version in applied:
+                continue
+            with self.transaction() as db:
+                migration(db)
+                db.execute(
+                    "INSERT INTO migrations VALUES (?, ?, ?)",
+                    (version, name, datetime.now(UTC).isoformat()),
+                )
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.query("SELECT COALESCE(MAX(version), 0) FROM migrations")[0][0])
+
+    def get_meta(self, key: str) -> str | None:
+        rows = self.query("SELECT value FROM meta WHERE key = ?", (key,))
+        return rows[0][0] if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # -- folders -------------------------------------------------------------------
+
+    def cursor(self, folder: str) -> FolderCursor | None:
+        rows = self.query(
+            "SELECT name, uidvalidity, last_uid, uidnext, highestmodseq, exists_count "
+            "FROM folders WHERE name = ?",
+            (folder,),
+        )
+        return FolderCursor(*rows[0]) if rows else None
+
+    def known_folders(self) -> list[str]:
+        return [row[0] for row in self.query("SELECT name FROM folders ORDER BY name")]
+
+    def reset_folder(self, db: sqlite3.Connection, folder: str, uidvalidity: int) -> None:
+        """Forget a folder's messages and cursor (new UIDVALIDITY, RFC 4549)."""
+        db.execute(
+            "DELETE FROM recipients WHERE msg IN (SELECT id FROM messages WHERE folder = ?)", (folder,)
+        )
+        db.execute("DELETE FROM messages WHERE folder = ?", (folder,))
+        db.execute(
+            "INSERT OR REPLACE INTO folders (name, uidvalidity, last_uid) VALUES (?, ?, 0)",
+            (folder, uidvalidity),
+        )
+
+    def drop_folder(self, folder: str) -> None:
+        """Forget a folder that no longer exists on the server (or is no longer scanned)."""
+        with self.transaction() as db:
+            db.execute(
+                "DELETE FROM recipients WHERE msg IN (SELECT id FROM messages WHERE folder = ?)",
+                (folder,),
+            )
+            db.execute("DELETE FROM messages WHERE folder = ?", (folder,))
+            db.execute("DELETE FROM folders WHERE name = ?", (folder,))
+
+    def save_cursor(
+        self,
+        db: sqlite3.Connection,
+        folder: str,
+        *,
+        last_uid: int | None = None,
+        uidnext: int | None = None,
+        highestmodseq: int | None = None,
+        exists_count: int | None = None,
+    ) -> None:
+        sets, params = ["scanned_at = ?"], [datetime.now(UTC).isoformat()]
+        for column, value in (
+            ("last_uid", last_uid),
+            ("uidnext", uidnext),
+            ("highestmodseq", highestmodseq),
+            ("exists_count", exists_count),
+        ):
+            if value is not None:
+                sets.append(f"{column} = ?")
+                params.append(value)  # type: ignore[arg-type]
+        db.execute(f"UPDATE folders SET {', '.join(sets)} WHERE name = ?", (*params, folder))
+
+    # -- messages ------------------------------------------------------------------
+
+    def add_messages(
+        self,
+        db: sqlite3.Connection,
+        folder: str,
+        uidvalidity: int,
+        batch: Iterable[tuple[int, MessageFacts]],
+    ) -> list[int]:
+        """Insert facts of new messages; returns the new rows' ids (existing UIDs are skipped)."""
+        ids: list[int] = []
+        rows_r: list[tuple[int, str, str]] = []
+        insert = (
+            "INSERT OR IGNORE INTO messages (folder, uid, mkey, message_id, tkey, sender, "
+            "sender_name, subject, thread, in_reply_to, refs, automated, rcpt_count, kizuna_id, "
+            "kizuna_kind) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+        )
+        for uid, facts in batch:
+            mkey = facts.message_id or f"{folder}/{uidvalidity}/{uid}"
+            cur = db.execute(
+                insert,
+                (
+                    folder,
+                    uid,
+                    mkey,
+                    facts.message_id,
+                    encode_time(facts.date),
+                    facts.sender.email if facts.sender else None,
+                    facts.sender.name if facts.sender else None,
+                    facts.subject,
+                    normalize_subject(facts.subject),
+                    facts.in_reply_to,
+                    " ".join(facts.references) or None,
+                    facts.automated,
+                    facts.recipient_count,
+                    facts.kizuna_id,
+                    facts.kizuna_kind,
+                ),
+            )
+            if cur.rowcount:
+                msg = int(cur.lastrowid or 0)
+                ids.append(msg)
+                rows_r.extend((msg, a.email, a.name) for a in facts.recipients)
+        db.executemany("INSERT INTO recipients (msg, email, name) VALUES (?, ?, ?)", rows_r)
+        return ids
+
+    def folder_uids(self, folder: str) -> set[int]:
+        return {row[0] for row in self.query("SELECT uid FROM messages WHERE folder = ?", (folder,))}
+
+    def folder_count(self, folder: str) -> int:
+        return int(self.query("SELECT COUNT(*) FROM messages WHERE folder = ?", (folder,))[0][0])
+
+    def remove_uids(self, db: sqlite3.Connection, folder: str, uids: Iterable[int]) -> None:
+        """Forget messages expunged from a folder."""
+        for uid in uids:
+            row = db.execute("SELECT id FROM messages WHERE folder = ? AND uid = ?", (folder, uid)).fetchone()
+            if row:
+                db.execute("DELETE FROM recipients WHERE msg = ?", (row[0],))
+                db.execute("DELETE FROM messages WHERE id = ?", (row[0],))
+
+    def message_count(self) -> int:
+        """Messages indexed, a message in several folders counted once."""
+        return int(self.query("SELECT COUNT(DISTINCT mkey) FROM messages")[0][0])
+
+    # -- contacts ------------------------------------------------------------------
+
+    def contacts(
+        self,
+        me: frozenset[str],
+        max_recipients: int,
+        *,
+        email: str | None = None,
+    ) -> list[Contact]:
+        """The contact index: addresses with qualifying mail both ways (unsorted).
+
+        Computed from the message facts on each call, so a change of
+        ``max_recipients`` or of my addresses applies at once.
+        """
+        me_json = json.dumps(sorted(me))
+        where_email = "WHERE email = :email" if email else ""
+        rows = self.query(
+            f"""
+            WITH me(addr) AS (SELECT value FROM json_each(:me)),
+            q AS (
+                SELECT * FROM messages
+                WHERE automated IS NULL AND rcpt_count <= :cap AND sender IS NOT NULL
+            ),
+            ev AS (
+                SELECT r.email AS email, 1 AS sent, q.mkey, q.tkey, r.name AS name,
+                       q.subject, q.thread
+                FROM q JOIN recipients r ON r.msg = q.id
+                WHERE q.sender IN (SELECT addr FROM me) AND r.email NOT IN (SELECT addr FROM me)
+                UNION ALL
+                SELECT q.sender, 0, q.mkey, q.tkey, q.sender_name, q.subject, q.thread
+                FROM q WHERE q.sender NOT IN (SELECT addr FROM me)
+            ),
+            agg AS (
+                SELECT email,
+                       COUNT(DISTINCT CASE WHEN sent THEN mkey END) AS sent_count,
+                       COUNT(DISTINCT CASE WHEN NOT sent THEN mkey END) AS received_count,
+                       MAX(CASE WHEN sent THEN tkey END) AS last_sent,
+                       MAX(CASE WHEN NOT sent THEN tkey END) AS last_received,
+                       MIN(tkey) AS first_contact,
+                       MAX(tkey) AS last_contact,
+                       COUNT(DISTINCT thread) AS threads
+                FROM ev {where_email} GROUP BY email
+                HAVING sent_count > 0 AND received_count > 0
+            ),
+            named AS (
+                SELECT email, name, ROW_NUMBER() OVER (PARTITION BY email ORDER BY tkey DESC) AS rn
+                FROM ev WHERE name IS NOT NULL AND name != '' AND email IN (SELECT email FROM agg)
+            ),
+            subj AS (
+                SELECT email, subject, ROW_NUMBER() OVER (PARTITION BY email ORDER BY tkey DESC) AS rn
+                FROM ev WHERE subject IS NOT NULL AND subject != '' AND email IN (SELECT email FROM agg)
+            )
+            SELECT agg.*, named.name AS name, subj.subject AS last_subject
+            FROM agg
+            LEFT JOIN named ON named.email = agg.email AND named.rn = 1
+            LEFT JOIN subj ON subj.email = agg.email AND subj.rn = 1
+            """,
+            {"me": me_json, "cap": max_recipients, "email": email},
+        )
+        return [
+            Contact(
+                email=row["email"],
+                name=row["name"] or "",
+                first_contact=decode_time(row["first_contact"]),
+                last_contact=decode_time(row["last_contact"]),
+                last_sent=decode_time(row["last_sent"]),
+                last_received=decode_time(row["last_received"]),
+                sent_count=row["sent_count"],
+                received_count=row["received_count"],
+                last_subject=row["last_subject"] or "",
+                thread_count=row["threads"],
+            )
+            for row in rows
+        ]
+
+    def messages_since(self, after_id: int) -> list[sqlite3.Row]:
+        """Message rows added after row id ``after_id`` (for sent/reply detection)."""
+        return self.query("SELECT * FROM messages WHERE id > ? ORDER BY id", (after_id,))
+
+    def max_message_id(self) -> int:
+        return int(self.query("SELECT COALESCE(MAX(id), 0) FROM messages")[0][0])
+
+
+def _state_error(exc: sqlite3.OperationalError, path: Path) -> StateError:
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return StateLocked(f"state {path} is locked by another process: {text}")
+    if "disk" in text or "full" in text:
+        return StateError(f"cannot write state {path}: {text} (is the disk full?)")
+    return StateError(f"state {path}: {text}")
+
+

@@ -1,0 +1,168 @@
+"""Reminder prompts: texts, and the mail that carries them."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from datetime import UTC, datetime, timedelta, timezone
+from email.parser import BytesHeaderParser
+from email.utils import parsedate_to_datetime
+
+import pytest
+
+from worker.automation import automation_reason
+from worker.prompts import (
+    KINDS,
+    Prompt,
+    build_prompt_message,
+    gift_prompt,
+    keep_in_touch_prompt,
+    thank_you_prompt,
+)
+
+LAST = datetime(2024, 1, 2, 9, 0, tzinfo=UTC)
+NOW = datetime(2024, 7, 1, 9, 0, tzinfo=UTC)
+
+
+def all_prompts(language: str) -> list[Prompt]:
+    return [
+        thank_you_prompt(
+            "Jane Doe", "jane@example.com", "So good to hear from you!", "Re: Long time", language
+        ),
+        gift_prompt("Jane Doe", "jane@example.com", True, language),
+        keep_in_touch_prompt("Jane Doe", "jane@example.com", LAST, language, now=NOW),
+    ]
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_kinds(language):
+    assert [p.kind for p in all_prompts(language)] == ["thank-you", "gift", "keep-in-touch"]
+    assert KINDS == ("thank-you", "gift", "keep-in-touch")
+
+
+def test_english_thank_you():
+    p = thank_you_prompt(
+        "Jane Doe", "jane@example.com", "So good to hear from you!", "Re: Long time", "en"
+    )
+    assert p.subject == "[Kizuna] Say thank you to Jane Doe"
+    assert "jane@example.com" in p.body
+    assert "> So good to hear from you!" in p.body
+    assert "Drafts folder" in p.body
+    assert 'subject "Re: Long time"' in p.body
+
+
+def test_japanese_thank_you():
+    p = thank_you_prompt(
+        "山田太郎", "taro@example.jp", "ご無沙汰しております。", "Re: お久しぶりです", "ja"
+    )
+    assert p.subject == "[Kizuna] 山田太郎さんにお礼を"
+    assert "> ご無沙汰しております。" in p.body
+    assert "「下書き」フォルダ" in p.body and "「Re: お久しぶりです」" in p.body
+    assert "taro@example.jp" in p.body
+
+
+def test_thank_you_without_name_or_excerpt():
+    p = thank_you_prompt("", "jane@example.com", "", "", "en")
+    assert p.subject == "[Kizuna] Say thank you to jane@example.com"
+    assert ">" not in p.body.split("replied", 1)[1].split("Drafts", 1)[0]
+    assert "Drafts folder" in p.body
+
+
+def test_multiline_excerpt_is_quoted_line_by_line():
+    p = thank_you_prompt("Jane", "j@example.com", "line one\nline two", "Re: x", "en")
+    assert "> line one\n> line two" in p.body
+
+
+def test_gift_prompt_lists_ideas_rest_first_when_tired():
+    tired = gift_prompt("Jane Doe", "jane@example.com", True, "en")
+    rested = gift_prompt("Jane Doe", "jane@example.com", False, "en")
+    assert tired.subject.startswith("[Kizuna]") and "Jane Doe" in tired.subject
+    assert tired.body.index("spa") < tired.body.index("wine")
+    assert "spa" not in rested.body
+    assert "tired" in tired.body and "tired" not in rested.body
+    ja = gift_prompt("山田太郎", "taro@example.jp", True, "ja")
+    assert ja.subject.startswith("[Kizuna] 山田太郎さん")
+    assert ja.body.index("スパ・マッサージ") < ja.body.index("ワイン")
+
+
+def test_keep_in_touch_prompt():
+    en = keep_in_touch_prompt("Jane Doe", "jane@example.com", LAST, "en", now=NOW)
+    assert en.subject == "[Kizuna] Keep in touch with Jane Doe"
+    assert "2024-01-02" in en.body and "181 days ago" in en.body
+    ja = keep_in_touch_prompt("山田太郎", "taro@example.jp", LAST, "ja", now=NOW)
+    assert ja.subject == "[Kizuna] 山田太郎さんに近況を"
+    assert "2024年1月2日" in ja.body and "181日前" in ja.body
+
+
+def test_keep_in_touch_accepts_other_zones_and_naive():
+    tokyo = timezone(timedelta(hours=9))
+    p = keep_in_touch_prompt("J", "j@x.example", LAST.astimezone(tokyo), "en", now=NOW)
+    assert "181 days ago" in p.body
+    p = keep_in_touch_prompt("J", "j@x.example", LAST.replace(tzinfo=None), "en", now=NOW)
+    assert "181 days ago" in p.body
+
+
+def test_hostile_name_cannot_inject_headers():
+    p = thank_you_prompt("Eve\r\nBcc: x@evil.example", "eve@example.com", "hi", "Re: x", "en")
+    assert "\n" not in p.subject and "\r" not in p.subject
+    msg = build_prompt_message(p, "me@example.com", "me@example.com", "Me\nX-Evil: 1")
+    back = email.message_from_bytes(msg.as_bytes(), policy=email.policy.default)
+    assert back["Bcc"] is None and back["X-Evil"] is None
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_message_round_trip(language):
+    for prompt in all_prompts(language):
+        msg = build_prompt_message(prompt, "me@example.com", "me@example.com", "Me Myself")
+        raw = msg.as_bytes()
+        assert raw.isascii()  # quoted-printable on the wire
+        back = email.message_from_bytes(raw, policy=email.policy.default)
+        assert back["X-Kizuna-Kind"] == prompt.kind
+        assert back["Auto-Submitted"] == "auto-generated"
+        assert back["Subject"] == prompt.subject
+        assert back["From"].addresses[0].addr_spec == "me@example.com"
+        assert back["From"].addresses[0].display_name == "Me Myself"
+        assert back["To"] == "me@example.com"
+        assert back.get_content_type() == "text/plain"
+        assert back.get_content_charset() == "utf-8"
+        assert back["Content-Transfer-Encoding"] == "quoted-printable"
+        assert back.get_content() == prompt.body
+        assert back["Message-ID"].startswith("<") and back["Message-ID"].endswith("@example.com>")
+        assert parsedate_to_datetime(back["Date"]).tzinfo is not None
+
+
+def test_quote_survives_the_round_trip():
+    p = thank_you_prompt(
+        "山田太郎", "taro@example.jp", "元気です！またお茶しましょう。", "Re: x", "ja"
+    )
+    raw = build_prompt_message(p, "me@example.jp", "me@example.jp", "私").as_bytes()
+    back = email.message_from_bytes(raw, policy=email.policy.default)
+    assert "> 元気です！またお茶しましょう。" in back.get_content()
+    assert back["From"].addresses[0].display_name == "私"
+
+
+def test_fresh_message_ids():
+    p = all_prompts("en")[0]
+    ids = {
+        build_prompt_message(p, "me@example.com", "me@example.com", "Me")["Message-ID"]
+        for _ in range(20)
+    }
+    assert len(ids) == 20
+
+
+def test_own_prompts_are_automated_for_the_scan():
+    """Kizuna must never mistake its own prompt for personal contact."""
+    for prompt in all_prompts("en") + all_prompts("ja"):
+        raw = build_prompt_message(prompt, "me@example.com", "me@example.com", "Me").as_bytes()
+        headers = BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+        assert automation_reason(headers) == "auto-submitted"
+
+
+def test_unknown_kind_is_refused():
+    with pytest.raises(ValueError):
+        build_prompt_message(Prompt("party", "s", "b"), "me@example.com", "me@example.com", "Me")
+
+
+def test_address_without_domain_still_gets_a_message_id():
+    msg = build_prompt_message(all_prompts("en")[0], "me", "me", "Me")
+    assert msg["Message-ID"].endswith("@kizuna.invalid>")

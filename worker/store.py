@@ -86,8 +86,34 @@ def _m1_scan(db: sqlite3.Connection) -> None:
     )
 
 
+def _m2_reconnections(db: sqlite3.Connection) -> None:
+    _script(
+        db,
+        """
+        CREATE TABLE reconnections (
+            id TEXT PRIMARY KEY,
+            email TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            status TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            message_id TEXT NOT NULL,
+            language TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            parent TEXT,
+            sent_message_id TEXT,
+            reply_message_id TEXT
+        );
+        CREATE INDEX reconnections_email ON reconnections (email, status)
+        """,
+    )
+
+
 #: Registered schema migrations, applied in order, each in its own transaction.
-MIGRATIONS: list[tuple[str, Migration]] = [("scan", _m1_scan)]
+MIGRATIONS: list[tuple[str, Migration]] = [
+    ("scan", _m1_scan),
+    ("reconnections", _m2_reconnections),
+]
 
 # A message time is stored as one sortable integer: UTC seconds and the
 # original UTC offset, so the latest message keeps its own offset on output.

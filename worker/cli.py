@@ -170,6 +170,43 @@ def _contact_row(c: Contact, now: datetime) -> list[str]:
     ]
 
 
+@cli.command()
+@click.option("--to", "emails", multiple=True, metavar="EMAIL", help="Draft for this contact (repeatable).")
+@click.option("--limit", type=click.IntRange(min=0), help="At most N drafts (never more than outreach.max_drafts_per_run).")
+@click.option("--dry-run", is_flag=True, help="Show the drafts and their warnings; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the drafts as JSON.")
+@pass_context
+def draft(ctx: Context, emails: tuple[str, ...], limit: int | None, dry_run: bool, as_json: bool) -> None:
+    """Write reconnection drafts into your Drafts folder.
+
+    Without --to: the top dormant contacts, real past ties first. A contact
+    with a draft already pending never gets a second one. Review the drafts
+    in your mail client, edit, send.
+
+    Example: kizuna draft --to old.friend@example.com --dry-run
+    """
+    outcomes, skipped = ctx.kizuna().draft(emails, limit=limit, dry_run=dry_run)
+    for skip in skipped:
+        click.echo(f"kizuna: skipped {skip.email}: {skip.reason}", err=True)
+    for outcome in outcomes:
+        for warning in outcome.warnings:
+            click.echo(f"kizuna: warning: draft for {outcome.email}: {warning}", err=True)
+    if as_json:
+        emit_json([o.to_json(body=dry_run) for o in outcomes])
+        return
+    if dry_run:
+        for outcome in outcomes:
+            click.echo(f"To: {outcome.email}\nSubject: {outcome.subject}\n\n{outcome.body}")
+            for warning in outcome.warnings:
+                click.echo(f"[tone] {warning}")
+            click.echo("-" * 60)
+        click.echo(f"{len(outcomes)} draft(s) shown; nothing was written (--dry-run).")
+        return
+    for outcome in outcomes:
+        click.echo(f"Drafted for {outcome.email} ({outcome.language}): {outcome.subject}")
+    click.echo(f"{len(outcomes)} draft(s) saved to Drafts." if outcomes else "No new drafts.")
+
+
 @cli.group()
 def secret() -> None:
     """Store passwords encrypted in the state directory."""

@@ -10,14 +10,16 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import imapclient
 
 from .config import Config
 from .imap import connect
+from .language import is_japanese_text
 from .model import Contact
+from .outreach import DraftOutcome, Outreach, Skipped
 from .scan import Scanner, ScanResult
 from .store import Store
 from .vault import Vault
@@ -87,6 +89,7 @@ class Kizuna:
         now = now or datetime.now(UTC)
         policy = self.config.policy
         cutoff = now - timedelta(days=policy.dormant_after_days)
+        statuses = self._reconnection_status()
         result = []
         for contact in self._contacts():
             excluded = policy.is_excluded(contact.email)
@@ -95,7 +98,37 @@ class Kizuna:
             )
             if dormant and not is_dormant:
                 continue
-            result.append(dataclasses.replace(contact, dormant=is_dormant, excluded=excluded))
+            result.append(dataclasses.replace(
+                contact,
+                dormant=is_dormant,
+                excluded=excluded,
+                japanese=is_japanese_text(contact.name) or is_japanese_text(contact.last_subject),
+                status=statuses.get(contact.email, ""),
+            ))
         epoch = datetime.min.replace(tzinfo=UTC)
         result.sort(key=lambda c: (c.last_contact or epoch, c.email))
         return result
+
+    def _reconnection_status(self) -> dict[str, str]:
+        from .outreach import status_text
+
+        latest: dict[str, str] = {}
+        for row in self.store.query(
+            "SELECT email, status, updated_at FROM reconnections WHERE kind = 'reconnection' "
+            "ORDER BY created_at"
+        ):
+            latest[row["email"]] = status_text(dict(row), self.config.policy.declined_days)
+        return latest
+
+    # -- drafts ------------------------------------------------------------------------
+
+    def draft(
+        self,
+        emails: Iterable[str] = (),
+        *,
+        limit: int | None = None,
+        dry_run: bool = False,
+        now: datetime | None = None,
+    ) -> tuple[list[DraftOutcome], list[Skipped]]:
+        """Reconnection drafts into Drafts for the top dormant contacts (or those named)."""
+        return Outreach(self).run(emails, limit=limit, dry_run=dry_run, now=now)

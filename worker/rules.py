@@ -68,31 +68,50 @@ def _raw_bytes(value: str) -> bytes:
     return value.encode("ascii", "surrogateescape")
 
 
+def _guess(raw: bytes) -> str:
+    for charset in _FALLBACK_CHARSETS:
+        try:
+            return raw.decode(charset)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return raw.decode("utf-8", "replace")  # pragma: no cover - cp1252 rarely fails
+
+
+def raw_text(value: object) -> str:
+    """A header value as text, raw 8-bit bytes decoded by guess (RFC 2047 left alone).
+
+    The ``compat32`` parser hands 8-bit header values back either as strings
+    with surrogate escapes or as :class:`email.header.Header` objects with the
+    ``unknown-8bit`` charset; both become readable text here.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, email.header.Header):
+        chunks = []
+        for chunk, charset in value._chunks:  # noqa: SLF001 - the raw chunks are what we need
+            text = str(chunk)
+            if charset is not None and str(charset) == "unknown-8bit" or any(
+                "\udc80" <= ch <= "\udcff" for ch in text
+            ):
+                text = _guess(_raw_bytes(text))
+            chunks.append(text)
+        return "".join(chunks)
+    text = str(value)
+    if any("\udc80" <= ch <= "\udcff" for ch in text):
+        text = _guess(_raw_bytes(text))
+    return text
+
+
 def decode_text(value: object) -> str:
     """A header value as readable text: RFC 2047 words decoded, raw 8-bit guessed.
 
     Never raises; what cannot be decoded is replaced.
     """
-    if value is None:
-        return ""
-    if isinstance(value, email.header.Header):
-        value = str(value)
-    text = str(value)
-    if any("\udc80" <= ch <= "\udcff" for ch in text):
-        raw = _raw_bytes(text)
-        for charset in _FALLBACK_CHARSETS:
-            try:
-                text = raw.decode(charset)
-                break
-            except (UnicodeDecodeError, LookupError):
-                continue
-        else:  # pragma: no cover - cp1252 with replace below always succeeds
-            text = raw.decode("utf-8", "replace")
+    text = raw_text(value)
     if "=?" in text:
         try:
-            parts = email.header.decode_header(text)
             decoded = []
-            for chunk, charset in parts:
+            for chunk, charset in email.header.decode_header(text):
                 if isinstance(chunk, bytes):
                     try:
                         decoded.append(chunk.decode(charset or "ascii", "replace"))
@@ -116,7 +135,7 @@ def _addresses(values: Iterable[str]) -> list[Address]:
     found: list[Address] = []
     seen: set[str] = set()
     try:
-        pairs = email.utils.getaddresses([str(v) for v in values])
+        pairs = email.utils.getaddresses([raw_text(v) for v in values])
     except Exception:  # noqa: BLE001 - getaddresses fails on some hostile input
         pairs = []
     for name, addr in pairs:

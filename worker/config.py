@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, PrivateAttr, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from .errors import ConfigError, SecretError
 
@@ -193,13 +194,20 @@ class Config(_Section):
     reminders: Reminders = Reminders()
     daemon: Daemon = Daemon()
     api: Api = Api()
-    source: str = Field(default="", exclude=True)
+    _source: str = PrivateAttr(default="")
 
     @model_validator(mode="after")
     def _smtp_needed(self) -> Config:
         if self.reminders.delivery == "smtp" and self.smtp is None:
-            raise ValueError('reminders.delivery = "smtp" needs an [smtp] section')
+            raise PydanticCustomError(
+                "smtp_missing", 'reminders.delivery = "smtp" needs an [smtp] section'
+            )
         return self
+
+    @property
+    def source(self) -> str:
+        """Where this config was read from (for messages)."""
+        return self._source
 
     @property
     def state_path(self) -> Path:
@@ -270,10 +278,13 @@ def parse_config(data: Mapping[str, object], source: str = "<config>") -> Config
     except ValidationError as exc:
         first = exc.errors()[0]
         key, message = _describe(first)  # type: ignore[arg-type]
+        if first.get("type") == "smtp_missing":
+            key = "reminders.delivery"
         more = len(exc.errors()) - 1
         suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
         raise ConfigError(f"{source}: {message}{suffix}", key=key or None) from None
-    return config.model_copy(update={"source": source})
+    config._source = source
+    return config
 
 
 def load_config(explicit: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None) -> Config:

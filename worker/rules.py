@@ -61,7 +61,7 @@ _PREFIX = re.compile(
     r"^\s*((re|fwd?|aw|sv|vs|wg|tr|antw|res|enc|回复|回覆|答复|転送|返信|ｒｅ)\s*(\[\d+\])?\s*[:：]\s*)+",
     re.IGNORECASE,
 )
-_FALLBACK_CHARSETS = ("utf-8", "cp932", "euc-jp", "iso-2022-jp", "gb18030", "cp1252")
+_FALLBACK_CHARSETS = ("utf-8", "euc-jp", "cp932", "iso-2022-jp", "gb18030", "cp1252")
 
 
 def _raw_bytes(value: str) -> bytes:
@@ -90,14 +90,14 @@ def raw_text(value: object) -> str:
         chunks = []
         for chunk, charset in value._chunks:  # noqa: SLF001 - the raw chunks are what we need
             text = str(chunk)
-            if charset is not None and str(charset) == "unknown-8bit" or any(
-                "\udc80" <= ch <= "\udcff" for ch in text
+            if charset is not None and str(charset) == "unknown-8bit" or (
+                not text.isascii() and any("\udc80" <= ch <= "\udcff" for ch in text)
             ):
                 text = _guess(_raw_bytes(text))
             chunks.append(text)
         return "".join(chunks)
     text = str(value)
-    if any("\udc80" <= ch <= "\udcff" for ch in text):
+    if not text.isascii() and any("\udc80" <= ch <= "\udcff" for ch in text):
         text = _guess(_raw_bytes(text))
     return text
 
@@ -131,7 +131,25 @@ def normalize_subject(subject: str) -> str:
     return _PREFIX.sub("", subject).strip().casefold()
 
 
+# Address headers repeat a lot (the same people write again and again), and
+# parsing them is the scan's costliest step: plain-string values are memoized.
+_ADDRESS_CACHE: dict[tuple[str, ...], tuple[Address, ...]] = {}
+_ADDRESS_CACHE_SIZE = 8192
+
+
 def _addresses(values: Iterable[str]) -> list[Address]:
+    values = tuple(values)
+    if not all(type(v) is str for v in values):
+        return _parse_addresses(values)
+    found = _ADDRESS_CACHE.get(values)
+    if found is None:
+        if len(_ADDRESS_CACHE) >= _ADDRESS_CACHE_SIZE:
+            _ADDRESS_CACHE.clear()
+        found = _ADDRESS_CACHE[values] = tuple(_parse_addresses(values))
+    return list(found)
+
+
+def _parse_addresses(values: Iterable[str]) -> list[Address]:
     found: list[Address] = []
     seen: set[str] = set()
     try:

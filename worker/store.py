@@ -6,7 +6,9 @@ Tables
 ``folders``     per-folder sync cursor: UIDVALIDITY, last UID, UIDNEXT, HIGHESTMODSEQ.
 ``messages``    per-message facts for the contact rules and reply matching.
 ``recipients``  To/Cc/Bcc addresses of each message.
-``meta``        small key/value facts (last scan time...).
+``meta``        small key/value facts (last scan time, daemon heartbeat...).
+``reconnections`` drafts Kizuna wrote and their fate (:mod:`worker.outreach`).
+``reminders``   queued thank-you, gift and keep-in-touch reminders (:mod:`worker.reminders`).
 
 Later features add their own tables through :data:`MIGRATIONS`.
 """
@@ -109,10 +111,43 @@ def _m2_reconnections(db: sqlite3.Connection) -> None:
     )
 
 
+def _m3_reminders(db: sqlite3.Connection) -> None:
+    # ``seq`` numbers the keep-in-touch nudges of one reconnection (0 for the
+    # one-off thank-you and gift), so UNIQUE (reconnection, kind, seq) makes
+    # queueing idempotent. ``message_id`` is the prompt's deterministic
+    # Message-ID, recorded before delivery (the exactly-once intent).
+    _script(
+        db,
+        """
+        CREATE TABLE reminders (
+            id INTEGER PRIMARY KEY,
+            email TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            due TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending',
+            reconnection TEXT NOT NULL,
+            seq INTEGER NOT NULL DEFAULT 0,
+            detail TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            delivered_at TEXT,
+            deliveries INTEGER NOT NULL DEFAULT 0,
+            message_id TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            UNIQUE (reconnection, kind, seq)
+        );
+        CREATE INDEX reminders_due ON reminders (status, due);
+        CREATE INDEX reminders_email ON reminders (email)
+        """,
+    )
+
+
 #: Registered schema migrations, applied in order, each in its own transaction.
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("scan", _m1_scan),
     ("reconnections", _m2_reconnections),
+    ("reminders", _m3_reminders),
 ]
 
 # A message time is stored as one sortable integer: UTC seconds and the
@@ -422,7 +457,7 @@ class Store:
             LEFT JOIN named ON named.email = agg.email AND named.rn = 1
             LEFT JOIN subj ON subj.email = agg.email AND subj.rn = 1
             """,
-            {"me": me_json, "cap": max_recipients, "email": email},
+            {"me": me_json, "cap": max_recipients, "email": email.lower() if email else None},
         )
         return [
             Contact(

@@ -1,0 +1,172 @@
+"""Reconnection drafts against a real Dovecot: headers, text, never twice, crash safety."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from conftest import Cli, message, write_config
+from devmail import DevMail
+
+from worker.config import load_config
+from worker.core import Kizuna
+from worker.outreach import Outreach
+
+REASON = "I am moving into product design and would love your view on it."
+
+
+def _mailbox(server: DevMail) -> None:
+    w = server.write_maildir
+    w("Sent", message("me@example.com", "Alice Smith <alice@example.net>", "Berlin conference",
+                      "Mon, 04 Jan 2016 10:00:00 +0000"))
+    w("INBOX", message("Alice Smith <alice@example.net>", "me@example.com", "Re: Berlin conference",
+                       "Tue, 05 Jan 2016 10:00:00 +0000"))
+    w("Sent", message("me@example.com", "=?UTF-8?B?5bGx55SwIOWkqumDjg==?= <taro@example.jp>",
+                      "=?UTF-8?B?5YuJ5by35Lya44Gu6LOH5paZ?=", "Mon, 04 Jan 2014 10:00:00 +0900"))
+    w("INBOX", message("=?UTF-8?B?5bGx55SwIOWkqumDjg==?= <taro@example.jp>", "me@example.com",
+                       "=?UTF-8?B?UmU6IOWLieW8t+S8muOBruizh+aWmQ==?=", "Tue, 05 Jan 2014 10:00:00 +0900"))
+    w("Sent", message("me@example.com", "bank@bank.example", "q", "Mon, 04 Jan 2016 10:00:00 +0000"))
+    w("INBOX", message("bank@bank.example", "me@example.com", "a", "Tue, 05 Jan 2016 10:00:00 +0000"))
+    server.fix_ownership()
+
+
+def _drafts(server: DevMail) -> list[tuple[tuple[bytes, ...], email.message.EmailMessage]]:
+    with server.client() as client:
+        client.select_folder("Drafts", readonly=True)
+        fetched = client.fetch(client.search(["ALL"]), ["FLAGS", "BODY.PEEK[]"])
+    return [
+        (tuple(d[b"FLAGS"]), email.message_from_bytes(d[b"BODY[]"], policy=email.policy.default))
+        for _, d in sorted(fetched.items())
+    ]
+
+
+@pytest.fixture
+def drafting(dovecot: DevMail, tmp_path: Path) -> Cli:
+    _mailbox(dovecot)
+    cli = write_config(dovecot, tmp_path, outreach={"reason": REASON},
+                       policy={"exclude": ["@bank.example"]}, api={"enabled": False})
+    assert cli.json("scan")["contacts"] == 3
+    return cli
+
+
+def test_drafts_land_in_drafts_with_exact_headers_and_text(drafting: Cli, dovecot: DevMail) -> None:
+    made = drafting.json("draft")
+    assert {d["email"] for d in made} == {"alice@example.net", "taro@example.jp"}  # bank excluded
+    by_email = {d["email"]: d for d in made}
+    assert by_email["taro@example.jp"]["language"] == "ja"
+    assert by_email["alice@example.net"]["language"] == "en"
+    drafts = _drafts(dovecot)
+    assert len(drafts) == 2
+    for flags, msg in drafts:
+        assert b"\\Draft" in flags
+        to = msg["To"].addresses[0].addr_spec
+        info = by_email[to]
+        assert msg["Message-ID"] == info["message_id"]
+        assert msg["Subject"] == info["subject"]
+        assert msg["From"].addresses[0].display_name == "Kizuna Tester"
+        assert msg["From"].addresses[0].addr_spec == "me@example.com"
+        assert msg["X-Kizuna-Id"].startswith("reconnect-")
+        assert msg.get_content_charset() == "utf-8"
+        assert msg["Content-Transfer-Encoding"] == "quoted-printable"
+        body = msg.get_content()
+        if to == "alice@example.net":
+            assert body.startswith("Hi Alice,")
+            assert REASON in body and "Berlin conference" in body
+            assert "no pressure" in body
+        else:
+            assert msg["To"].addresses[0].display_name == "山田 太郎"
+            assert body.startswith("山田さん")  # family name + さん, no mojibake
+            assert "勉強会の資料" in body and "お気遣いなく" in body
+            assert "\ufffd" not in body
+
+
+def test_second_run_writes_nothing_and_contacts_show_pending(drafting: Cli, dovecot: DevMail) -> None:
+    assert len(drafting.json("draft")) == 2
+    assert drafting.json("draft") == []
+    done = drafting("draft", "--to", "alice@example.net")
+    assert done.returncode == 0 and "already pending" in done.stderr
+    assert len(_drafts(dovecot)) == 2
+    statuses = {c["email"]: c["status"] for c in drafting.json("contacts")}
+    assert statuses["alice@example.net"] == "draft pending"
+
+
+def test_dry_run_writes_nothing(drafting: Cli, dovecot: DevMail) -> None:
+    shown = drafting.json("draft", "--dry-run")
+    assert len(shown) == 2 and all("body" in d and d["warnings"] == [] for d in shown)
+    text = drafting("draft", "--dry-run")
+    assert "nothing was written" in text.stdout and "Subject:" in text.stdout
+    assert _drafts(dovecot) == []
+    assert len(drafting.json("draft")) == 2  # dry runs left no pending state behind
+
+
+def test_limit_and_named_contacts(drafting: Cli, dovecot: DevMail) -> None:
+    assert len(drafting.json("draft", "--limit", "1")) == 1
+    done = drafting("draft", "--to", "nobody@example.org", "--to", "bank@bank.example", "--json")
+    assert done.returncode == 0 and done.stdout.strip() == "[]"
+    assert "not a contact" in done.stderr and "excluded" in done.stderr
+
+
+def test_crash_between_append_and_state_write_yields_one_draft(
+    drafting: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def crash(self: Outreach, rid: str) -> None:
+        raise SystemExit("simulated crash after APPEND")
+
+    monkeypatch.setattr(Outreach, "_recorded", crash)
+    with Kizuna(load_config(drafting.config)) as kizuna, pytest.raises(SystemExit):
+        kizuna.draft(["alice@example.net"])
+    monkeypatch.undo()
+    again = drafting.json("draft", "--to", "alice@example.net")
+    assert again == []  # the draft on the server was found again by X-Kizuna-Id
+
+
+def test_deleted_draft_is_taken_as_a_no(drafting: Cli, dovecot: DevMail) -> None:
+    drafting.json("draft", "--to", "alice@example.net")
+    with dovecot.client() as client:
+        client.select_folder("Drafts")
+        client.delete_messages(client.search(["ALL"]))
+        client.expunge()
+    assert drafting.json("draft", "--to", "taro@example.jp")[0]["email"] == "taro@example.jp"
+    assert drafting.json("draft") == []  # alice declined: not proposed again
+    status = {c["email"]: c["status"] for c in drafting.json("contacts")}
+    assert status["alice@example.net"].startswith("declined (no draft before ")
+
+
+@pytest.mark.skipif(shutil.which("neomutt") is None or shutil.which("tmux") is None,
+                    reason="neomutt and tmux are installed by scripts/setup")
+def test_neomutt_shows_the_japanese_draft(drafting: Cli, dovecot: DevMail, tmp_path: Path) -> None:
+    drafting.json("draft", "--to", "taro@example.jp")
+    muttrc = tmp_path / "muttrc"
+    muttrc.write_text(
+        f'set folder="imap://127.0.0.1:{dovecot.port}/"\n'
+        f'set imap_user="{dovecot.user}"\nset imap_pass="{dovecot.password}"\n'
+        'set spoolfile="=Drafts"\nset ssl_force_tls=no\nset ssl_starttls=no\nset imap_passive=no\nset charset="utf-8"\n'
+        "set sort=date\nset pager_stop=yes\nset header_cache=\"\"\nset message_cachedir=\"\"\n"
+    )
+    session = f"kizuna-{dovecot.port}"
+    env = {"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TERM": "xterm-256color", "HOME": str(tmp_path)}
+    envs = [f"-e{k}={v}" for k, v in env.items()]
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "160", "-y", "50", *envs,
+                    f"neomutt -n -F {muttrc}"], check=True)
+    try:
+        screen = ""
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and "お久しぶりです" not in screen:
+            time.sleep(0.5)
+            screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", session],
+                                    capture_output=True, text=True).stdout
+        assert "お久しぶりです" in screen, screen  # the subject in the index
+        subprocess.run(["tmux", "send-keys", "-t", session, "Enter"], check=True)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and "山田さん" not in screen:
+            time.sleep(0.5)
+            screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", session],
+                                    capture_output=True, text=True).stdout
+        assert "山田さん" in screen and "ご無沙汰しております" in screen, screen
+    finally:
+        subprocess.run(["tmux", "kill-session", "-t", session], check=False)

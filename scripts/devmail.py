@@ -312,7 +312,7 @@ namespace inbox {{
         """Give every Maildir file to the mail user (after :meth:`write_maildir`)."""
         if os.geteuid() != 0:
             return
-        for dirpath, dirnames, filenames in os.walk(self.root / "mail"):
+        for dirpath, _dirnames, filenames in os.walk(self.root / "mail"):
             os.chown(dirpath, self.uid, self.gid)
             for name in filenames:
                 os.chown(os.path.join(dirpath, name), self.uid, self.gid)

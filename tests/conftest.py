@@ -12,8 +12,8 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from email.utils import format_datetime, make_msgid
 from datetime import datetime
+from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 import pytest

@@ -7,7 +7,6 @@ the CLI can say one clear line.
 
 from __future__ import annotations
 
-import socket
 import ssl
 from collections.abc import Callable
 
@@ -56,7 +55,7 @@ def connect(account: Account, secret: SecretLookup | None = None, *, timeout: fl
             host,
             port,
         ) from None
-    except (OSError, IMAPClientError, socket.timeout) as exc:
+    except (TimeoutError, OSError, IMAPClientError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         raise ServerUnreachable(f"cannot reach {where}: {reason}", host, port) from None
     try:

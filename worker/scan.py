@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from .config import Config
 from .errors import FolderError, MailServerError
+from .fetchreader import fetch_headers
 from .folders import FolderPlan, plan_folders
 from .rules import FETCH_FIELDS, parse_headers
 from .store import Store
@@ -219,20 +220,12 @@ class Scanner:
                 pass
 
     def _fetch_batch(self, name: str, uidvalidity: int, uids: Sequence[int]) -> list[int]:
-        typ, data = self.client._imap.uid("FETCH", uid_ranges(uids), _FETCH_ITEMS)
-        if typ != "OK":
-            raise FolderError(f"FETCH in {name} failed: {data!r}", folder=name)
-        batch = []
-        for item in data:
-            if not isinstance(item, tuple):
-                continue
-            prefix, literal = item
-            match = _UID.search(prefix)
-            if not match:
-                continue
-            idate = _IDATE.search(prefix)
-            internal = parse_internaldate(idate.group(1)) if idate else None
-            batch.append((int(match.group(1)), parse_headers(literal, internal)))
+        batch = [
+            (uid, parse_headers(header, parse_internaldate(idate) if idate else None))
+            for uid, idate, header in fetch_headers(
+                self.client, uid_ranges(uids), FETCH_FIELDS, folder=name
+            )
+        ]
         with self.store.transaction() as db:
             ids = self.store.add_messages(db, name, uidvalidity, batch)
             self.store.save_cursor(db, name, last_uid=max(uids))

@@ -22,7 +22,7 @@ from imapclient.exceptions import IMAPClientError
 from tqdm import tqdm
 
 from .config import Config
-from .errors import FolderError, MailServerError
+from .errors import FolderError, KizunaError, MailServerError
 from .fetchreader import fetch_headers
 from .folders import FolderPlan, plan_folders
 from .rules import FETCH_FIELDS, parse_headers
@@ -211,6 +211,8 @@ class Scanner:
                     db, name, uidnext=uidnext, highestmodseq=modseq, exists_count=exists
                 )
             return new_ids
+        except KizunaError:
+            raise  # StateError is an OSError too: keep its own message
         except (IMAPClientError, OSError) as exc:
             raise FolderError(f"scan of folder {name} failed: {exc}", folder=name) from None
         finally:

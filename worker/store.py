@@ -228,8 +228,11 @@ class Store:
                 raise _state_error(exc, self.path) from None
             try:
                 yield self.db
-            except BaseException:
-                self.db.execute("ROLLBACK")
+            except BaseException as exc:
+                if self.db.in_transaction:  # SQLITE_FULL and friends roll back by themselves
+                    self.db.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.OperationalError):
+                    raise _state_error(exc, self.path) from None
                 raise
             else:
                 try:
@@ -247,14 +250,19 @@ class Store:
             except sqlite3.OperationalError as exc:
                 raise _state_error(exc, self.path) from None
 
+    def _applied(self) -> set[int]:
+        try:
+            return {row[0] for row in self.db.execute("SELECT version FROM migrations")}
+        except sqlite3.OperationalError as exc:
+            if "no such table" in str(exc):
+                return set()
+            raise _state_error(exc, self.path) from None
+
     def _migrate(self) -> None:
-        with self.transaction() as db:
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS migrations "
-                "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-            )
-            applied = {row[0] for row in db.execute("SELECT version FROM migrations")}
-        if len(applied) > len(MIGRATIONS):
+        # Read first: a state that is up to date opens without a write lock, so
+        # readers (``kizuna contacts``) work while the daemon writes.
+        applied = self._applied()
+        if applied and max(applied) > len(MIGRATIONS):
             raise StateError(
                 f"state {self.path} was written by a newer Kizuna (schema {max(applied)}); upgrade Kizuna"
             )
@@ -262,6 +270,12 @@ class Store:
             if version in applied:
                 continue
             with self.transaction() as db:
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS migrations "
+                    "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+                )
+                if db.execute("SELECT 1 FROM migrations WHERE version = ?", (version,)).fetchone():
+                    continue  # another process got there first
                 migration(db)
                 db.execute(
                     "INSERT INTO migrations VALUES (?, ?, ?)",

@@ -1,0 +1,16 @@
+"""The local API and dashboard page served while ``kizuna run`` runs (loopback only).
+
+>>> from worker.web import WebService, dashboard_url          # doctest: +SKIP
+>>> service = WebService(config, lambda: Kizuna(config))      # doctest: +SKIP
+>>> service.start()                                           # doctest: +SKIP
+>>> dashboard_url(config)                                     # doctest: +SKIP
+'http://127.0.0.1:8765/login?token=...'
+"""
+
+from __future__ import annotations
+
+from .app import create_app
+from .auth import dashboard_url, load_or_create_token
+from .server import WebService
+
+__all__ = ["WebService", "create_app", "dashboard_url", "load_or_create_token"]

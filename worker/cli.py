@@ -21,7 +21,7 @@ import click
 from . import __version__
 from .config import Config, load_config
 from .core import Kizuna
-from .errors import KizunaError
+from .errors import ConfigError, KizunaError
 from .model import Contact
 
 __all__ = ["main", "cli"]
@@ -229,6 +229,136 @@ def secret_set(ctx: Context, smtp: bool) -> None:
     vault = Vault(config.state_dir)
     vault.set(name, value)
     click.echo(f"Stored the {name.upper()} password ({vault.describe()}).", err=True)
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the reminders as JSON.")
+@click.pass_context
+def reminders(click_ctx: click.Context, as_json: bool) -> None:
+    """Queued and done reminders: thank-you, gift and keep-in-touch.
+
+    Without a subcommand: list them, soonest due first. A reminder is
+    delivered as a prompt mail by `kizuna run` once due.
+
+    \b
+    Examples:
+      kizuna reminders --json
+      kizuna reminders done 3
+      kizuna reminders snooze 4 7
+    """
+    if click_ctx.invoked_subcommand is not None:
+        return
+    ctx = click_ctx.find_object(Context)
+    assert ctx is not None
+    found = ctx.kizuna().reminders()
+    if as_json:
+        emit_json([r.to_json() for r in found])
+        return
+    if not found:
+        click.echo("No reminders yet: they come when a contact replies (see `kizuna run`).")
+        return
+    rows = [[str(r.id), r.kind, r.email, r.name[:24], r.due.strftime("%Y-%m-%d %H:%M"), r.status,
+             (r.last_error or "")[:40]] for r in found]
+    click.echo(_table(rows, ("id", "kind", "email", "name", "due (UTC)", "status", "last error")))
+
+
+@reminders.command("done")
+@click.argument("reminder_id", metavar="ID", type=int)
+@pass_context
+def reminders_done(ctx: Context, reminder_id: int) -> None:
+    """Mark reminder ID done (you acted on it). Example: kizuna reminders done 3"""
+    r = ctx.kizuna().set_reminder_status(reminder_id, "done")
+    click.echo(f"Reminder {r.id} ({r.kind}, {r.email}) is done.")
+
+
+@reminders.command("dismiss")
+@click.argument("reminder_id", metavar="ID", type=int)
+@pass_context
+def reminders_dismiss(ctx: Context, reminder_id: int) -> None:
+    """Dismiss reminder ID (a pending keep-in-touch ends its chain). Example: kizuna reminders dismiss 3"""
+    r = ctx.kizuna().set_reminder_status(reminder_id, "dismissed")
+    click.echo(f"Reminder {r.id} ({r.kind}, {r.email}) is dismissed.")
+
+
+@reminders.command("snooze")
+@click.argument("reminder_id", metavar="ID", type=int)
+@click.argument("days", type=click.FloatRange(min=0))
+@pass_context
+def reminders_snooze(ctx: Context, reminder_id: int, days: float) -> None:
+    """Make reminder ID due again in DAYS days (0: now), pending again.
+
+    Example: kizuna reminders snooze 4 7
+    """
+    r = ctx.kizuna().snooze_reminder(reminder_id, days)
+    click.echo(f"Reminder {r.id} ({r.kind}, {r.email}) is due again {r.due.isoformat()}.")
+
+
+@cli.command()
+@pass_context
+def run(ctx: Context) -> None:
+    """The daemon: scan on a schedule, notice sent drafts and replies, deliver reminders.
+
+    Watches INBOX and Sent with IMAP IDLE (polling where the server has no
+    IDLE), queues a thank-you (with a threaded draft in Drafts), a gift and
+    keep-in-touch reminders when a contact replies, and delivers due
+    reminders as prompt mails. Logs (key=value) go to stderr. Stops cleanly
+    on SIGTERM or SIGINT. Only one daemon runs per state.
+
+    Example: kizuna run
+    """
+    from .daemon import Daemon, run_until_signalled
+
+    root = logging.getLogger()
+    if root.level > logging.INFO:
+        logging.getLogger("worker").setLevel(logging.INFO)
+    logging.getLogger("apscheduler").setLevel(max(root.level, logging.WARNING))
+    kizuna = ctx.kizuna()
+    services = []
+    if kizuna.config.api.enabled:
+        from .web import WebService
+
+        config = kizuna.config
+        services.append(WebService(config, lambda: Kizuna(config)))
+    run_until_signalled(Daemon(kizuna, services=services))
+
+
+@cli.command()
+@pass_context
+def dashboard(ctx: Context) -> None:
+    """Print the login URL of the local page (served while `kizuna run` runs).
+
+    Open it in a browser, or paste it into the Thunderbird add-on's options.
+    The token in it is kept in the state directory, readable by you alone.
+
+    Example: kizuna dashboard
+    """
+    from .web import dashboard_url
+
+    config = ctx.config
+    if not config.api.enabled:
+        raise ConfigError("the local page is off: set [api] enabled = true", key="api.enabled")
+    click.echo(dashboard_url(config))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@pass_context
+def status(ctx: Context, as_json: bool) -> None:
+    """Whether the daemon runs, its last scan and error, and what is pending.
+
+    Example: kizuna status --json
+    """
+    doc = ctx.kizuna().status()
+    if as_json:
+        emit_json(doc)
+        return
+    state = f"running (pid {doc['pid']})" if doc["running"] else "not running"
+    click.echo(f"Daemon:            {state}")
+    click.echo(f"Last scan:         {doc['last_scan'] or 'never'}")
+    click.echo(f"Last heartbeat:    {doc['heartbeat'] or '-'}")
+    click.echo(f"Last error:        {doc['last_error'] or '-'}")
+    click.echo(f"Pending drafts:    {doc['pending_drafts']}")
+    click.echo(f"Pending reminders: {doc['pending_reminders']} ({doc['due_reminders']} due)")
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import imapclient
 
@@ -20,9 +22,14 @@ from .imap import connect
 from .language import is_japanese_text
 from .model import Contact
 from .outreach import DraftOutcome, Outreach, Skipped
+from .reminders import Reminder, Reminders
 from .scan import Scanner, ScanResult
 from .store import Store
 from .vault import Vault
+
+if TYPE_CHECKING:
+    from .delivery import DeliveryReport
+    from .replies import ProcessResult
 
 __all__ = ["Kizuna"]
 
@@ -132,3 +139,57 @@ class Kizuna:
     ) -> tuple[list[DraftOutcome], list[Skipped]]:
         """Reconnection drafts into Drafts for the top dormant contacts (or those named)."""
         return Outreach(self).run(emails, limit=limit, dry_run=dry_run, now=now)
+
+    # -- replies and reminders ---------------------------------------------------------
+
+    def _reminders(self) -> Reminders:
+        return Reminders(self.store, keep_in_touch_days=self.config.reminders.keep_in_touch_days)
+
+    def reminders(self) -> list[Reminder]:
+        """Queued and done reminders, soonest due first (``kizuna reminders``)."""
+        return self._reminders().list()
+
+    def set_reminder_status(self, reminder_id: int, status: str) -> Reminder:
+        """Mark a reminder ``done`` or ``dismissed``."""
+        return self._reminders().set_status(reminder_id, status)
+
+    def snooze_reminder(self, reminder_id: int, days: float) -> Reminder:
+        """Make a reminder due again ``days`` from now (pending again)."""
+        return self._reminders().snooze(reminder_id, days)
+
+    def process_replies(self) -> ProcessResult:
+        """After a scan: notice sent drafts and replies, queue reminders and thank-you drafts."""
+        from .replies import ReplyProcessor
+
+        return ReplyProcessor(self).run()
+
+    def deliver_reminders(self) -> DeliveryReport:
+        """Deliver every due reminder now (INBOX or SMTP, per ``[reminders] delivery``)."""
+        from .delivery import Deliverer
+
+        return Deliverer(self).deliver_due()
+
+    def status(self) -> dict[str, object]:
+        """Whether the daemon runs, its heartbeat, and what waits (``kizuna status``)."""
+        from .daemon import HEARTBEAT_KEY, LOCK_NAME, InstanceLock
+
+        try:
+            beat = json.loads(self.store.get_meta(HEARTBEAT_KEY) or "{}")
+        except ValueError:
+            beat = {}
+        running = InstanceLock.held(self.config.state_dir / LOCK_NAME)
+        drafts = self.store.query(
+            "SELECT COUNT(*) FROM reconnections WHERE status IN ('appending', 'pending')")[0][0]
+        reminders = self._reminders()
+        return {
+            "running": running,
+            "pid": beat.get("pid") if running else None,
+            "started": beat.get("started"),
+            "heartbeat": beat.get("heartbeat"),
+            "last_scan": self.store.get_meta("last_scan"),
+            "last_error": beat.get("last_error"),
+            "pending_drafts": int(drafts),
+            "pending_reminders": reminders.counts().get("pending", 0),
+            "due_reminders": len(reminders.due_now()),
+        }
+

@@ -127,10 +127,10 @@ class Outreach:
     # -- state ---------------------------------------------------------------------------
 
     def rows(self, email: str | None = None) -> list[dict[str, object]]:
-        sql = "SELECT * FROM reconnections"
+        sql = "SELECT * FROM reconnections WHERE kind = 'reconnection'"
         params: tuple[object, ...] = ()
         if email:
-            sql += " WHERE email = ?"
+            sql += " AND email = ?"
             params = (email,)
         return [dict(r) for r in self.store.query(sql + " ORDER BY created_at", params)]
 
@@ -152,7 +152,8 @@ class Outreach:
         marks = ",".join("?" * len(me))
         done = []
         for row in self.store.query(
-            "SELECT id, email, subject, message_id, created_at FROM reconnections WHERE status = 'pending'"
+            "SELECT id, email, subject, message_id, created_at FROM reconnections "
+            "WHERE status = 'pending' AND kind = 'reconnection'"
         ):
             since = encode_time(datetime.fromisoformat(row["created_at"]) - timedelta(minutes=5))
             hit = self.store.query(
@@ -186,6 +187,8 @@ class Outreach:
                 log.info("draft for %s left Drafts unsent: taking the hint", row["email"])
                 self._set_status(rid, "declined")
         for rid in set(on_server) - set(known):
+            if not rid.startswith("reconnect-"):
+                continue  # a thank-you draft: worker.replies keeps track of those
             log.warning("found a Kizuna draft %s in Drafts that the state did not know", rid)
             self._adopt(client, folder, rid, on_server[rid])
 

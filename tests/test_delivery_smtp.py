@@ -1,0 +1,135 @@
+"""Reminder delivery over SMTP against a real aiosmtpd server (with AUTH, plain on loopback)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from conftest import write_config
+from devmail import DevMail, free_port
+
+from worker.config import load_config
+from worker.core import Kizuna
+from worker.reminders import Reminders
+
+USER, PASSWORD = "me@example.com", "smtp-secret"
+
+# Plain SMTP with AUTH is what we test on loopback; aiosmtpd warns about it.
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+
+
+@dataclass
+class SmtpServer:
+    """A recording aiosmtpd handler whose login can be switched off."""
+
+    port: int = 0
+    accept_login: bool = True
+    messages: list[email.message.EmailMessage] = field(default_factory=list)
+    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+    logins: int = 0
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))  # type: ignore[attr-defined]
+        self.messages.append(email.message_from_bytes(envelope.content,  # type: ignore[attr-defined]
+                                                      policy=email.policy.default))
+        return "250 OK"
+
+    def authenticate(self, server: object, session: object, envelope: object, mechanism: str,
+                     auth_data: object) -> AuthResult:
+        self.logins += 1
+        ok = (self.accept_login and isinstance(auth_data, LoginPassword)
+              and auth_data.login == USER.encode() and auth_data.password == PASSWORD.encode())
+        return AuthResult(success=ok, handled=False)
+
+
+@pytest.fixture
+def smtpd() -> Iterator[SmtpServer]:
+    server = SmtpServer(port=free_port())
+    controller = Controller(server, hostname="127.0.0.1", port=server.port,
+                            authenticator=server.authenticate, auth_require_tls=False,
+                            auth_required=True)
+    controller.start()
+    try:
+        yield server
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def kizuna(dovecot: DevMail, smtpd: SmtpServer, tmp_path: Path) -> Iterator[Kizuna]:
+    cli = write_config(dovecot, tmp_path, api={"enabled": False}, reminders={"delivery": "smtp"},
+                       smtp={"host": "127.0.0.1", "port": smtpd.port, "security": "none",
+                             "username": USER, "password": PASSWORD, "timeout": 10})
+    with Kizuna(load_config(cli.config)) as k:
+        yield k
+
+
+def _queue_gift(kizuna: Kizuna) -> int:
+    with kizuna.store.transaction() as db:
+        Reminders.queue(db, email="alice@example.net", kind="gift",
+                        due=datetime.now(UTC) - timedelta(minutes=1), reconnection="reconnect-1",
+                        detail={"name": "Alice Smith", "language": "en", "tired": True})
+    return kizuna.reminders()[0].id
+
+
+def test_smtp_delivery_to_my_first_address(kizuna: Kizuna, smtpd: SmtpServer, dovecot: DevMail) -> None:
+    rid = _queue_gift(kizuna)
+    report = kizuna.deliver_reminders()
+    assert report.delivered == [rid] and report.failed == []
+    (msg,) = smtpd.messages
+    assert smtpd.envelopes == [("me@example.com", ["me@example.com"])]
+    assert msg["X-Kizuna-Kind"] == "gift"
+    assert msg["To"] == "me@example.com"
+    assert msg["Message-ID"].startswith(f"<kizuna-reminder-{rid}.0.")
+    assert "Alice Smith" in msg["Subject"]
+    (reminder,) = kizuna.reminders()
+    assert reminder.status == "delivered" and reminder.delivered_at is not None
+    assert kizuna.deliver_reminders().delivered == []  # never twice
+    assert len(smtpd.messages) == 1
+    with dovecot.client() as client:  # no copy in Sent
+        client.select_folder("Sent", readonly=True)
+        assert client.search(["ALL"]) == []
+
+
+def test_refused_login_keeps_it_pending_then_retries(
+    kizuna: Kizuna, smtpd: SmtpServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    rid = _queue_gift(kizuna)
+    smtpd.accept_login = False
+    with caplog.at_level(logging.ERROR, logger="worker.delivery"):
+        report = kizuna.deliver_reminders()
+        kizuna.deliver_reminders()
+    assert report.delivered == [] and len(report.failed) == 1
+    error = report.failed[0][1]
+    assert f"SMTP login refused for {USER} at 127.0.0.1:{smtpd.port}: 535" in error
+    assert "event=reminder_delivery_failed" in caplog.text and "login refused" in caplog.text
+    (reminder,) = kizuna.reminders()
+    assert (reminder.status, reminder.attempts) == ("pending", 2)
+    assert reminder.last_error == error
+    assert smtpd.messages == [] and smtpd.logins >= 2
+
+    smtpd.accept_login = True  # the user fixed the password
+    assert kizuna.deliver_reminders().delivered == [rid]
+    (reminder,) = kizuna.reminders()
+    assert reminder.status == "delivered" and reminder.last_error is None
+    assert len(smtpd.messages) == 1
+    assert smtpd.messages[0]["X-Kizuna-Kind"] == "gift"
+
+
+def test_unreachable_smtp_server_is_a_clear_error(kizuna: Kizuna, smtpd: SmtpServer) -> None:
+    _queue_gift(kizuna)
+    smtp = kizuna.config.smtp
+    assert smtp is not None
+    kizuna.config = kizuna.config.model_copy(
+        update={"smtp": smtp.model_copy(update={"port": free_port()})})
+    report = kizuna.deliver_reminders()
+    assert "cannot reach SMTP server 127.0.0.1:" in report.failed[0][1]
+    assert kizuna.reminders()[0].status == "pending"

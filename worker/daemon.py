@@ -1,0 +1,351 @@
+"""``kizuna run``: the daemon that notices sends and replies and delivers reminders.
+
+Threads, one concurrency model (imapclient blocks):
+
+* a **runner** that does one *cycle* at a time: incremental scan, reply
+  processing (:mod:`worker.replies`), reminder delivery (:mod:`worker.delivery`).
+  :meth:`Daemon.request_cycle` only sets an event, so any burst of requests
+  (IDLE activity, the schedule, the start) coalesces into one cycle; a lock
+  keeps scans and deliveries from overlapping.
+* two **watchers** (:mod:`worker.watch`): IDLE (or polling) on INBOX, where
+  replies arrive, and on Sent, where the user's sent drafts appear.
+* APScheduler's **BackgroundScheduler** with two interval jobs: ``scan``
+  every ``[daemon] scan_interval_minutes`` (a safety net under IDLE) and
+  ``deliver`` every :data:`TICK_SECONDS` (or ``poll_seconds`` if shorter), so
+  snoozed and gift reminders go out when due.
+
+Job store: APScheduler's ``SQLAlchemyJobStore`` in the state database itself
+(``sqlite:///<state path>``, table ``apscheduler_jobs``). The state runs in WAL
+mode and both writers keep their transactions short, so sharing the file
+causes no locking trouble, and one file is one thing to back up. The jobs use
+``coalesce=True`` and ``misfire_grace_time=None``: runs missed while the daemon
+was down are run once, at start, never once per missed interval. Exactly-once
+delivery does not rest on that, though: the ``reminders`` table is the source
+of truth, so a reminder that fell due during the downtime goes out once.
+
+Only one daemon per state: an exclusive ``flock`` on ``<state dir>/kizuna.lock``
+(which also holds the pid); a second ``kizuna run`` fails with
+:class:`~worker.errors.AlreadyRunning`. The daemon writes a heartbeat (pid,
+start, last cycle, last error) into the ``meta`` table for ``kizuna status``.
+
+Extra services (the local web API) plug in as objects with ``start()`` and
+``stop()``, started after the daemon's own threads and stopped first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Protocol
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from .errors import AlreadyRunning, StateError
+from .folders import plan_folders
+from .imap import connect
+from .watch import FolderWatcher
+
+__all__ = ["Daemon", "Service", "InstanceLock", "run_until_signalled", "TICK_SECONDS", "HEARTBEAT_KEY"]
+
+log = logging.getLogger(__name__)
+
+#: Reminder delivery tick (seconds); ``[daemon] poll_seconds`` if that is shorter.
+TICK_SECONDS = 30.0
+#: The ``meta`` key of the daemon's heartbeat (JSON).
+HEARTBEAT_KEY = "daemon"
+LOCK_NAME = "kizuna.lock"
+
+# The running daemon, for the scheduler's jobs: a persistent job store keeps
+# jobs as textual references to module-level functions, never as bound methods.
+_current: Daemon | None = None
+
+
+def _scan_job() -> None:
+    if _current is not None:
+        _current.request_cycle("schedule")
+
+
+def _deliver_job() -> None:
+    if _current is not None:
+        _current.deliver()
+
+
+class Service(Protocol):
+    """Something that runs alongside the daemon (e.g. the local web API)."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class InstanceLock:
+    """An exclusive ``flock`` on ``<state dir>/kizuna.lock``: one daemon per state."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pid = os.read(fd, 32).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise AlreadyRunning(
+                f"kizuna is already running for state {self.path.parent} (pid {pid}); stop it first"
+            ) from None
+        except OSError as exc:
+            os.close(fd)
+            raise StateError(f"cannot lock {self.path}: {exc.strerror or exc}") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    @staticmethod
+    def held(path: Path) -> bool:
+        """True while some process holds the lock (a daemon runs)."""
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        else:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return False
+        finally:
+            os.close(fd)
+
+
+class Daemon:
+    """The running ``kizuna run`` for one :class:`~worker.core.Kizuna`."""
+
+    def __init__(
+        self,
+        kizuna: object,
+        *,
+        services: Sequence[Service] = (),
+        tick_seconds: float | None = None,
+        watch: bool = True,
+    ) -> None:
+        from .core import Kizuna
+
+        assert isinstance(kizuna, Kizuna)
+        self.kizuna = kizuna
+        self.config = kizuna.config
+        self.services = list(services)
+        daemon = self.config.daemon
+        self.tick_seconds = tick_seconds or min(TICK_SECONDS, daemon.poll_seconds)
+        self.lock = InstanceLock(self.config.state_dir / LOCK_NAME)
+        self.stopping = threading.Event()
+        self._wanted = threading.Event()
+        self._work = threading.Lock()
+        self._runner: threading.Thread | None = None
+        self.scheduler: BackgroundScheduler | None = None
+        self.watchers: list[FolderWatcher] = []
+        self.watch = watch
+        self.cycles = 0
+        self.status: dict[str, object] = {}
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Take the lock, start every thread and ask for a first cycle."""
+        global _current
+        self.lock.acquire()
+        try:
+            _current = self
+            now = datetime.now(UTC).isoformat()
+            self.status = {"pid": os.getpid(), "started": now, "heartbeat": now,
+                           "last_cycle": None, "last_error": None, "stopped": None}
+            self._heartbeat()
+            self._runner = threading.Thread(target=self._run_cycles, name="cycle", daemon=True)
+            self._runner.start()
+            self.request_cycle("start")
+            self._start_scheduler()
+            if self.watch:
+                self._start_watchers()
+            for service in self.services:
+                service.start()
+            log.info("event=started pid=%s state=%s delivery=%s tick=%ss", os.getpid(),
+                     self.config.state_path, self.config.reminders.delivery, self.tick_seconds)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop every thread (within ``timeout`` seconds each) and release the lock."""
+        global _current
+        self.stopping.set()
+        self._wanted.set()
+        for service in reversed(self.services):
+            try:
+                service.stop()
+            except Exception:  # noqa: BLE001 - stopping must go on
+                log.exception("event=service_stop_failed service=%r", service)
+        if self.scheduler is not None and self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        for watcher in self.watchers:
+            watcher.stopping.set()
+        deadline = time.monotonic() + timeout
+        for thread in [*self.watchers, self._runner]:
+            if thread is not None and thread.is_alive():
+                thread.join(max(0.1, deadline - time.monotonic()))
+        if self.status:
+            self.status["stopped"] = datetime.now(UTC).isoformat()
+            with contextlib.suppress(Exception):
+                self._heartbeat()
+        self.lock.release()
+        if _current is self:
+            _current = None
+        log.info("event=stopped")
+
+    def _start_scheduler(self) -> None:
+        daemon = self.config.daemon
+        store = SQLAlchemyJobStore(url=f"sqlite:///{self.config.state_path}")
+        scheduler = BackgroundScheduler(
+            jobstores={"default": store},
+            job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
+            timezone=UTC,
+        )
+        scheduler.start(paused=True)
+        self.scheduler = scheduler
+        wanted = {
+            "scan": ("worker.daemon:_scan_job", timedelta(minutes=daemon.scan_interval_minutes)),
+            "deliver": ("worker.daemon:_deliver_job", timedelta(seconds=self.tick_seconds)),
+        }
+        for job_id, (func, interval) in wanted.items():
+            job = scheduler.get_job(job_id)
+            # A stored job with the same interval keeps its schedule, so a run
+            # missed while the daemon was down happens once now (coalesced).
+            if job is None or getattr(job.trigger, "interval", None) != interval:
+                scheduler.add_job(func, "interval", seconds=interval.total_seconds(), id=job_id,
+                                  replace_existing=True)
+        scheduler.resume()
+
+    def _start_watchers(self) -> None:
+        daemon = self.config.daemon
+        account = self.config.account
+
+        def connect_() -> object:
+            return connect(account, self.kizuna.secret, timeout=max(account.timeout, 30.0))
+
+        def sent_folder(client: object) -> str | None:
+            return plan_folders(client.list_folders()).sent  # type: ignore[attr-defined]
+
+        for label, folder in (("INBOX", "INBOX"), ("Sent", sent_folder)):
+            watcher = FolderWatcher(
+                label, connect_, folder, lambda label=label: self.request_cycle(f"activity:{label}"),  # type: ignore[misc]
+                renew_seconds=daemon.idle_renew_seconds, poll_seconds=daemon.poll_seconds,
+                max_backoff=max(5.0, min(300.0, daemon.scan_interval_minutes * 60)),
+            )
+            watcher.start()
+            self.watchers.append(watcher)
+
+    # -- work --------------------------------------------------------------------------
+
+    def request_cycle(self, reason: str = "") -> None:
+        """Ask for a scan + reply processing + delivery soon (coalesced)."""
+        log.debug("event=cycle_requested reason=%s", reason)
+        self._wanted.set()
+
+    def _run_cycles(self) -> None:
+        while not self.stopping.is_set():
+            if not self._wanted.wait(timeout=1.0):
+                continue
+            if self.stopping.is_set():
+                break
+            self._wanted.clear()
+            self.cycle()
+
+    def cycle(self) -> None:
+        """One scan, reply processing and delivery; errors are logged, never raised."""
+        from .delivery import Deliverer
+        from .replies import ReplyProcessor
+
+        with self._work:
+            started = time.monotonic()
+            try:
+                result = self.kizuna.scan(progress=False)
+                processed = ReplyProcessor(self.kizuna).run()
+                report = Deliverer(self.kizuna).deliver_due()
+                self.cycles += 1
+                self.status["last_cycle"] = datetime.now(UTC).isoformat()
+                self.status["last_error"] = None
+                log.info(
+                    "event=cycle new_messages=%s sent=%s replies=%s thank_you_drafts=%s "
+                    "delivered=%s failed=%s seconds=%.2f",
+                    result.new_messages, len(processed.sent), len(processed.replies),
+                    len(processed.thank_you_drafts), len(report.delivered), len(report.failed),
+                    time.monotonic() - started,
+                )
+                if report.failed:
+                    self.status["last_error"] = report.failed[-1][1]
+            except Exception as exc:  # noqa: BLE001 - the daemon lives on and retries
+                self.status["last_error"] = f"{type(exc).__name__}: {exc}"
+                log.error("event=cycle_failed error=%r", str(exc) or type(exc).__name__,
+                          exc_info=log.isEnabledFor(logging.DEBUG))
+            self._heartbeat()
+
+    def deliver(self) -> None:
+        """The delivery tick: due reminders out now (skipped while a cycle runs: it delivers too)."""
+        from .delivery import Deliverer
+
+        if not self._work.acquire(blocking=False):
+            return
+        try:
+            report = Deliverer(self.kizuna).deliver_due()
+            if report.failed:
+                self.status["last_error"] = report.failed[-1][1]
+            elif report.delivered:
+                self.status["last_error"] = None
+        except Exception as exc:  # noqa: BLE001
+            self.status["last_error"] = f"{type(exc).__name__}: {exc}"
+            log.error("event=deliver_failed error=%r", str(exc))
+        finally:
+            self._work.release()
+        self._heartbeat()
+
+    def _heartbeat(self) -> None:
+        self.status["heartbeat"] = datetime.now(UTC).isoformat()
+        self.kizuna.store.set_meta(HEARTBEAT_KEY, json.dumps(self.status))
+
+
+def run_until_signalled(daemon: Daemon) -> None:
+    """Run ``daemon`` in the foreground until SIGTERM or SIGINT, then stop it cleanly."""
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        log.info("event=signal signal=%s", signal.Signals(signum).name)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        daemon.start()
+        while not stop.wait(1.0):
+            pass
+    finally:
+        daemon.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -70,8 +70,14 @@ class DraftOutcome:
 
 @dataclass(frozen=True)
 class Skipped:
+    """A contact not drafted: why (for people) and a stable ``code`` (for programs).
+
+    Codes: ``not-contact``, ``excluded``, ``pending``, ``sent``, ``declined``, ``limit``.
+    """
+
     email: str
     reason: str
+    code: str = "other"
 
 
 def drafts_folder(client: imapclient.IMAPClient) -> str:
@@ -212,19 +218,25 @@ class Outreach:
                  facts.message_id or "", "", now, now),
             )
 
-    def blocked(self, now: datetime) -> dict[str, str]:
-        """email -> why no new draft now (one pending, or declined recently)."""
-        reasons: dict[str, str] = {}
+    def blocked(self, now: datetime) -> dict[str, tuple[str, bool, str]]:
+        """email -> (why no new draft now, whether naming the contact overrides it, code).
+
+        A reconnection under way always blocks; a recently declined one blocks
+        only the automatic choice (``kizuna draft --to`` is the user asking).
+        """
+        reasons: dict[str, tuple[str, bool, str]] = {}
         window = timedelta(days=self.config.policy.declined_days)
         for row in self.rows():
             email, status = str(row["email"]), str(row["status"])
             if status in ACTIVE:
-                reasons[email] = "a reconnection draft is already pending" if status != "sent" \
-                    else "reconnection sent, waiting for a reply"
+                why = ("reconnection sent, waiting for a reply" if status == "sent"
+                       else "a reconnection draft is already pending")
+                reasons[email] = (why, False, "sent" if status == "sent" else "pending")
             elif status == "declined" and email not in reasons:
                 until = datetime.fromisoformat(str(row["updated_at"])) + window
                 if until > now:
-                    reasons[email] = f"you deleted the last draft unsent; not again before {until.date()}"
+                    reasons[email] = (
+                        f"you deleted the last draft unsent; not again before {until.date()}", True, "declined")
         return reasons
 
     # -- drafting ------------------------------------------------------------------------
@@ -241,11 +253,11 @@ class Outreach:
             for email in dict.fromkeys(e.strip().lower() for e in emails):
                 contact = index.get(email)
                 if contact is None:
-                    skipped.append(Skipped(email, "not a contact (no personal mail both ways)"))
+                    skipped.append(Skipped(email, "not a contact (no personal mail both ways)", "not-contact"))
                 elif contact.excluded:
-                    skipped.append(Skipped(email, "excluded by policy.exclude"))
-                elif email in blocked and "pending" in blocked[email] or "waiting" in blocked.get(email, ""):
-                    skipped.append(Skipped(email, blocked[email]))
+                    skipped.append(Skipped(email, "excluded by policy.exclude", "excluded"))
+                elif email in blocked and not blocked[email][1]:
+                    skipped.append(Skipped(email, blocked[email][0], blocked[email][2]))
                 else:
                     chosen.append(contact)
         else:
@@ -253,7 +265,7 @@ class Outreach:
             chosen = rank_dormant(candidates, now)
         if len(chosen) > limit:
             for contact in chosen[limit:] if emails else ():
-                skipped.append(Skipped(contact.email, f"over the limit of {limit} drafts per run"))
+                skipped.append(Skipped(contact.email, f"over the limit of {limit} drafts per run", "limit"))
             chosen = chosen[:limit]
         return chosen, skipped
 

@@ -43,11 +43,12 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import KizunaError, MailServerError, UsageError
+from ..outreach import Skipped
 from ..reminders import USER_STATUSES
 from . import page
 from .auth import COOKIE_NAME, session_value, token_matches
 
-__all__ = ["create_app", "Guard", "KizunaFactory", "skip_code"]
+__all__ = ["create_app", "Guard", "KizunaFactory"]
 
 log = logging.getLogger(__name__)
 
@@ -205,20 +206,6 @@ class Guard:
 # -- the application ------------------------------------------------------------------
 
 
-def skip_code(reason: str) -> str:
-    """A stable code for a :class:`~worker.outreach.Skipped` reason (the page translates it).
-
-    >>> skip_code("a reconnection draft is already pending")
-    'pending'
-    """
-    for needle, code in (("already pending", "pending"), ("waiting for a reply", "sent"),
-                         ("not a contact", "not-contact"), ("excluded", "excluded"),
-                         ("over the limit", "limit"), ("deleted the last draft", "declined")):
-        if needle in reason:
-            return code
-    return "other"
-
-
 def create_app(kizuna_factory: KizunaFactory, token: str, *, port: int | None = None) -> Starlette:
     """The API and page, for ``kizuna_factory()`` (a fresh Kizuna per call) and ``token``.
 
@@ -305,9 +292,9 @@ def create_app(kizuna_factory: KizunaFactory, token: str, *, port: int | None = 
         outcomes, skipped = await call(lambda k: k.draft([email]), locked=True)
         if outcomes:
             return JSONResponse({"status": "drafted", "draft": outcomes[0].to_json()})
-        reason = skipped[0].reason if skipped else "nothing to draft"
-        return JSONResponse({"status": "skipped", "email": email, "reason": reason,
-                             "code": skip_code(reason)}, status_code=409)
+        skip = skipped[0] if skipped else Skipped(email, "nothing to draft")
+        return JSONResponse({"status": "skipped", "email": email, "reason": skip.reason,
+                             "code": skip.code}, status_code=409)
 
     async def reminder(request: Request) -> Response:
         raw_id = request.path_params["id"]

@@ -15,7 +15,7 @@ import subprocess
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import platformdirs
 from pydantic import (
@@ -264,8 +264,8 @@ def find_config_path(explicit: str | os.PathLike[str] | None, env: Mapping[str, 
     return user_config_dir() / "config.toml"
 
 
-def _describe(error: Mapping[str, object]) -> tuple[str, str]:
-    loc = [str(p) for p in error.get("loc", ()) if not str(p).startswith("function-")]  # type: ignore[union-attr]
+def _describe(error: Mapping[str, Any]) -> tuple[str, str]:
+    loc = [str(p) for p in error.get("loc", ()) if not str(p).startswith("function-")]
     # pydantic reports unions as extra path parts such as "int" or "str"
     loc = [p for p in loc if p not in ("int", "str", "float", "bool", "list[str]", "none")]
     key = ".".join(loc)

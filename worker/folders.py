@@ -87,8 +87,8 @@ def plan_folders(listing: Iterable[Listing]) -> FolderPlan:
         return FolderPlan((all_mail,), roles["drafts"], roles["sent"], all_mail)
 
     scan: list[str] = []
-    for flags, delim, name in entries:
-        if flags & _SKIP_FLAGS:
+    for flag_set, delim, name in entries:
+        if flag_set & _SKIP_FLAGS:
             continue
         if _role_by_name(name, delim) in ("drafts", "junk", "trash"):
             continue

@@ -73,6 +73,7 @@ class DevMail:
         *,
         folders: dict[str, str] | None = None,
         extra_conf: str = "",
+        tls: bool = False,
     ) -> None:
         binary = find_dovecot()
         if binary is None:
@@ -85,8 +86,10 @@ class DevMail:
         os.chmod(self.root, 0o755)
         self.folders = dict(SPECIAL_FOLDERS if folders is None else folders)
         self.extra_conf = extra_conf
+        self.tls = tls
         self.host = "127.0.0.1"
         self.port = 0
+        self.tls_port = 0  # IMAPS (implicit TLS) when ``tls``; STARTTLS is then on ``port``
         self.process: subprocess.Popen[bytes] | None = None
         if os.geteuid() == 0:
             self.mail_user = "dovecot"
@@ -118,6 +121,12 @@ class DevMail:
         (self.root / "passwd").write_text(f"{self.user}:{{PLAIN}}{self.password}::::::\n")
         for sub in ("run", "state"):
             (self.root / sub).mkdir(exist_ok=True)
+        ssl = "ssl = no"
+        if self.tls:
+            cert, key = self._make_certificates()
+            ssl = f"ssl = yes\nssl_cert = <{cert}\nssl_key = <{key}\nssl_min_protocol = TLSv1.2"
+            if os.path.exists("/usr/share/dovecot/dh.pem"):
+                ssl += "\nssl_dh = </usr/share/dovecot/dh.pem"
         self.conf_path.write_text(
             f"""
 base_dir = {self.root}/run
@@ -125,7 +134,7 @@ state_dir = {self.root}/state
 instance_name = kizuna-devmail-{self.port}
 protocols = imap
 listen = 127.0.0.1
-ssl = no
+{ssl}
 auth_mechanisms = plain login
 disable_plaintext_auth = no
 log_path = {self.log_path}
@@ -152,7 +161,8 @@ service imap-login {{
     port = {self.port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {self.tls_port}
   }}
 }}
 service imap {{
@@ -170,10 +180,70 @@ namespace inbox {{
 """
         )
 
+    @property
+    def ca_path(self) -> Path:
+        """The test CA's certificate (PEM), which signed the server's, with ``tls``."""
+        return self.root / "tls" / "ca.pem"
+
+    def _make_certificates(self) -> tuple[Path, Path]:
+        """A throwaway CA and a server certificate for 127.0.0.1 (only: not "localhost")."""
+        import datetime as dt
+        import ipaddress
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
+        folder = self.root / "tls"
+        cert_path, key_path = folder / "server.pem", folder / "server.key"
+        if cert_path.exists():
+            return cert_path, key_path
+        folder.mkdir(exist_ok=True)
+        now = dt.datetime.now(dt.UTC)
+
+        def name(common: str) -> x509.Name:
+            return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
+
+        ca_key = ec.generate_private_key(ec.SECP256R1())
+        ca = (
+            x509.CertificateBuilder().subject_name(name("Kizuna test CA")).issuer_name(name("Kizuna test CA"))
+            .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
+                                         content_commitment=False, key_encipherment=False,
+                                         data_encipherment=False, key_agreement=False,
+                                         encipher_only=False, decipher_only=False), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+            .sign(ca_key, hashes.SHA256())
+        )
+        key = ec.generate_private_key(ec.SECP256R1())
+        cert = (
+            x509.CertificateBuilder().subject_name(name("127.0.0.1")).issuer_name(ca.subject)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+                           critical=False)
+            .sign(ca_key, hashes.SHA256())
+        )
+        self.ca_path.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+        os.chmod(key_path, 0o600)
+        return cert_path, key_path
+
     def start(self, timeout: float = 15.0) -> DevMail:
         """Start the server on a free loopback port and wait for its greeting."""
         if not self.port:
             self.port = free_port()
+        if self.tls and not self.tls_port:
+            self.tls_port = free_port()
         self._write_conf()
         for sub in ("mail", "home"):
             path = self.root / sub

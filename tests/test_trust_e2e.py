@@ -143,3 +143,70 @@ def test_state_files_are_private(cli: Cli, dovecot: DevMail) -> None:
     assert cli.state.parent.stat().st_mode & 0o777 == 0o700
     for path in cli.state.parent.iterdir():
         assert path.stat().st_mode & 0o077 == 0, path
+
+
+def test_secret_set_then_scan_without_password_in_config(dovecot: DevMail, tmp_path: Path) -> None:
+    dovecot.append("INBOX", message("a@example.net", "me@example.com"))
+    cli = write_config(dovecot, tmp_path, api={"enabled": False})
+    cli.config.write_text(cli.config.read_text().replace(f'password = "{dovecot.password}"\n', ""))
+    env = {"KIZUNA_PASSPHRASE": "correct horse battery staple"}
+    missing = cli("scan", env=env)
+    assert missing.returncode == 2 and "kizuna secret set" in missing.stderr
+    stored = cli("secret", "set", input=dovecot.password + "\n", env=env)
+    assert stored.returncode == 0, stored.stderr
+    assert dovecot.password not in stored.stdout + stored.stderr
+    done = cli("scan", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    for path in cli.state.parent.rglob("*"):
+        if path.is_file():
+            assert dovecot.password.encode() not in path.read_bytes(), path
+            assert path.stat().st_mode & 0o077 == 0, path
+    wrong = cli("scan", env={"KIZUNA_PASSPHRASE": "not it"})
+    assert wrong.returncode == 1 and "KIZUNA_PASSPHRASE" in wrong.stderr
+    assert dovecot.password not in wrong.stderr
+
+
+def test_a_daemon_run_changes_nothing_but_adds_its_own(dovecot: DevMail, tmp_path: Path) -> None:
+    from test_daemon_e2e import DaemonProcess
+
+    for i in range(4):
+        dovecot.append("Sent", message("me@example.com", f"p{i}@example.net", f"q{i}",
+                                       "Thu, 01 Jan 2015 10:00:00 +0000"), flags=(b"\\Seen",))
+        dovecot.append("INBOX", message(f"p{i}@example.net", "me@example.com", f"a{i}",
+                                        "Fri, 02 Jan 2015 10:00:00 +0000"))
+    cli = write_config(dovecot, tmp_path, api={"enabled": False},
+                       daemon={"poll_seconds": 1, "scan_interval_minutes": 0.5, "idle_renew_seconds": 60})
+    cli.json("draft")  # gives the daemon reconnections to watch
+    before = _snapshot(dovecot)
+    daemon = DaemonProcess(cli, tmp_path / "daemon.log").start()
+    try:
+        dovecot.append("INBOX", message("p0@example.net", "me@example.com", "news",
+                                        "Fri, 02 Jan 2026 10:00:00 +0000"))
+        time.sleep(3)
+        assert daemon.terminate()[0] == 0
+    finally:
+        daemon.cleanup()
+    after = _snapshot(dovecot)
+    for key, value in before.items():
+        assert after[key] == value, key
+    added = [v for k, v in after.items() if k not in before]
+    assert len(added) == 1 and b"Subject: news" in added[0][1]  # only the mail the test itself sent
+
+
+def test_missing_drafts_folder_is_created(tmp_path: Path) -> None:
+    from conftest import _need_dovecot
+
+    _need_dovecot()
+    server = DevMail(folders={"Sent": "\\Sent"})
+    server.start()
+    try:
+        server.append("Sent", message("me@example.com", "a@example.net", "q", "Thu, 01 Jan 2015 10:00:00 +0000"))
+        server.append("INBOX", message("a@example.net", "me@example.com", "a", "Fri, 02 Jan 2015 10:00:00 +0000"))
+        cli = write_config(server, tmp_path, api={"enabled": False})
+        cli.json("scan")
+        assert len(cli.json("draft")) == 1
+        with server.client() as client:
+            assert client.folder_exists("Drafts")
+            assert client.select_folder("Drafts", readonly=True)[b"EXISTS"] == 1
+    finally:
+        server.cleanup()

@@ -133,3 +133,41 @@ def test_unreachable_smtp_server_is_a_clear_error(kizuna: Kizuna, smtpd: SmtpSer
     report = kizuna.deliver_reminders()
     assert "cannot reach SMTP server 127.0.0.1:" in report.failed[0][1]
     assert kizuna.reminders()[0].status == "pending"
+
+
+@dataclass
+class XOAuth2Server(SmtpServer):
+    """Accepts only XOAUTH2 with the expected bearer token (RFC 7628 style initial response)."""
+
+    tokens: list[str] = field(default_factory=list)
+
+    async def auth_XOAUTH2(self, server: object, args: list[str]) -> AuthResult:
+        import base64
+
+        raw = base64.b64decode(args[1]).decode() if len(args) > 1 else ""
+        fields = dict(part.split("=", 1) for part in raw.split("\x01") if "=" in part)
+        token = fields.get("auth", "").removeprefix("Bearer ")
+        self.tokens.append(token)
+        return AuthResult(success=fields.get("user") == USER and token == "fresh-token-42", handled=False)
+
+
+def test_smtp_xoauth2_with_a_token_command(dovecot: DevMail, tmp_path: Path) -> None:
+    import sys
+
+    server = XOAuth2Server(port=free_port())
+    controller = Controller(server, hostname="127.0.0.1", port=server.port, auth_require_tls=False,
+                            auth_required=True, auth_exclude_mechanism=["LOGIN", "PLAIN"])
+    controller.start()
+    try:
+        command = f"{sys.executable} -c \"print('fresh-token-42')\""
+        cli = write_config(dovecot, tmp_path, api={"enabled": False}, reminders={"delivery": "smtp"},
+                           smtp={"host": "127.0.0.1", "port": server.port, "security": "none",
+                                 "username": USER, "oauth2_token_cmd": command, "timeout": 10})
+        with Kizuna(load_config(cli.config)) as kizuna:
+            rid = _queue_gift(kizuna)
+            report = kizuna.deliver_reminders()
+            assert report.delivered == [rid], report
+        assert server.tokens == ["fresh-token-42"]
+        assert len(server.messages) == 1
+    finally:
+        controller.stop()

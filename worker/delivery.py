@@ -31,6 +31,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from typing import Any
 
 import aiosmtplib
 import imapclient
@@ -84,8 +85,15 @@ class DeliveryReport:
     failed: list[tuple[int, str]] = field(default_factory=list)
 
 
-async def _smtp_send(smtp: Smtp, password: str, msg: EmailMessage, sender: str, recipient: str) -> None:
+async def _smtp_send(smtp: Smtp, password: str | None, msg: EmailMessage, sender: str, recipient: str) -> None:
     context = tls_context(smtp.ca_file) if smtp.security != "none" else None
+    credentials: dict[str, Any] = {"password": password}
+    if password is None:  # XOAUTH2: a fresh token from oauth2_token_cmd for each login
+
+        async def token() -> str:
+            return smtp.oauth2_token() or ""
+
+        credentials = {"oauth_token_generator": token}
     await aiosmtplib.send(
         msg,
         sender=sender,
@@ -93,7 +101,7 @@ async def _smtp_send(smtp: Smtp, password: str, msg: EmailMessage, sender: str, 
         hostname=smtp.host,
         port=smtp.effective_port,
         username=smtp.username,
-        password=password,
+        **credentials,
         use_tls=smtp.security == "tls",
         start_tls=smtp.security == "starttls",
         tls_context=context,
@@ -101,8 +109,11 @@ async def _smtp_send(smtp: Smtp, password: str, msg: EmailMessage, sender: str, 
     )
 
 
-def send_smtp(smtp: Smtp, password: str, msg: EmailMessage, sender: str, recipient: str) -> None:
-    """Send one message; raises :class:`DeliveryError` with a one-line reason."""
+def send_smtp(smtp: Smtp, password: str | None, msg: EmailMessage, sender: str, recipient: str) -> None:
+    """Send one message; raises :class:`DeliveryError` with a one-line reason.
+
+    ``password`` None means XOAUTH2 with a token from ``oauth2_token_cmd``.
+    """
     where = f"{smtp.host}:{smtp.effective_port}"
     try:
         asyncio.run(_smtp_send(smtp, password, msg, sender, recipient))
@@ -235,7 +246,7 @@ class Deliverer:
         smtp = self.config.smtp
         assert smtp is not None  # the config refuses delivery = "smtp" without [smtp]
         try:
-            password = smtp.secret("smtp", self.kizuna.vault.get)
+            password = None if smtp.oauth2_token_cmd else smtp.secret("smtp", self.kizuna.vault.get)
         except KizunaError as exc:
             for reminder in due:
                 self._fail(reminder, str(exc), report)

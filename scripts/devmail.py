@@ -74,6 +74,7 @@ class DevMail:
         folders: dict[str, str] | None = None,
         extra_conf: str = "",
         tls: bool = False,
+        oauth2_introspection_url: str | None = None,
     ) -> None:
         binary = find_dovecot()
         if binary is None:
@@ -87,6 +88,7 @@ class DevMail:
         self.folders = dict(SPECIAL_FOLDERS if folders is None else folders)
         self.extra_conf = extra_conf
         self.tls = tls
+        self.oauth2_url = oauth2_introspection_url  # XOAUTH2 tokens checked there (RFC 7662)
         self.host = "127.0.0.1"
         self.port = 0
         self.tls_port = 0  # IMAPS (implicit TLS) when ``tls``; STARTTLS is then on ``port``
@@ -127,6 +129,15 @@ class DevMail:
             ssl = f"ssl = yes\nssl_cert = <{cert}\nssl_key = <{key}\nssl_min_protocol = TLSv1.2"
             if os.path.exists("/usr/share/dovecot/dh.pem"):
                 ssl += "\nssl_dh = </usr/share/dovecot/dh.pem"
+        mechanisms = "plain login"
+        oauth2 = ""
+        if self.oauth2_url:
+            mechanisms += " xoauth2 oauthbearer"
+            (self.root / "oauth2.conf").write_text(
+                f"introspection_mode = post\nintrospection_url = {self.oauth2_url}\n"
+                "username_attribute = username\nactive_attribute = active\nactive_value = true\n"
+            )
+            oauth2 = f"passdb {{\n  driver = oauth2\n  args = {self.root}/oauth2.conf\n}}"
         self.conf_path.write_text(
             f"""
 base_dir = {self.root}/run
@@ -135,7 +146,7 @@ instance_name = kizuna-devmail-{self.port}
 protocols = imap
 listen = 127.0.0.1
 {ssl}
-auth_mechanisms = plain login
+auth_mechanisms = {mechanisms}
 disable_plaintext_auth = no
 log_path = {self.log_path}
 info_log_path = {self.log_path}
@@ -151,6 +162,7 @@ passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {self.root}/passwd
 }}
+{oauth2}
 userdb {{
   driver = static
   args = uid={self.uid} gid={self.gid} home={self.root}/home/%u

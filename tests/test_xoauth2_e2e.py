@@ -1,0 +1,76 @@
+"""IMAP XOAUTH2 against a real Dovecot whose oauth2 passdb asks a local introspection endpoint."""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.parse
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from conftest import Cli, _need_dovecot, message
+from devmail import DevMail
+
+GOOD_TOKEN = "ya29.fresh-token"
+seen_tokens: list[str] = []
+
+
+class Introspection(BaseHTTPRequestHandler):
+    """RFC 7662 token introspection: only GOOD_TOKEN is active."""
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        length = int(self.headers.get("Content-Length") or 0)
+        form = urllib.parse.parse_qs(self.rfile.read(length).decode())
+        token = (form.get("token") or [""])[0]
+        seen_tokens.append(token)
+        body = {"active": True, "username": DevMail.user} if token == GOOD_TOKEN else {"active": False}
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def oauth_dovecot() -> Iterator[DevMail]:
+    _need_dovecot()
+    http = ThreadingHTTPServer(("127.0.0.1", 0), Introspection)
+    threading.Thread(target=http.serve_forever, daemon=True).start()
+    server = DevMail(oauth2_introspection_url=f"http://127.0.0.1:{http.server_address[1]}/introspect")
+    server.start()
+    try:
+        server.append("INBOX", message("a@example.net", "me@example.com", "hi", "Fri, 02 Jan 2015 10:00:00 +0000"))
+        server.append("Sent", message("me@example.com", "a@example.net", "q", "Thu, 01 Jan 2015 10:00:00 +0000"))
+        yield server
+    finally:
+        server.cleanup()
+        http.shutdown()
+
+
+def _cli(server: DevMail, tmp_path: Path, token: str) -> Cli:
+    config = tmp_path / "config.toml"
+    command = f"echo {token}"
+    config.write_text(
+        f'[account]\nhost = "127.0.0.1"\nport = {server.port}\nsecurity = "none"\n'
+        f'username = "{server.user}"\noauth2_token_cmd = "{command}"\naddresses = ["me@example.com"]\n'
+        f'[state]\npath = "{tmp_path}/state/state.db"\n[api]\nenabled = false\n'
+    )
+    return Cli(config, tmp_path / "state" / "state.db")
+
+
+def test_xoauth2_login_with_a_fresh_token(oauth_dovecot: DevMail, tmp_path: Path) -> None:
+    seen_tokens.clear()
+    assert _cli(oauth_dovecot, tmp_path, GOOD_TOKEN).json("scan")["contacts"] == 1
+    assert GOOD_TOKEN in seen_tokens
+
+
+def test_xoauth2_rejected_token_is_authentication_failed(oauth_dovecot: DevMail, tmp_path: Path) -> None:
+    done = _cli(oauth_dovecot, tmp_path, "expired-token")("scan")
+    assert done.returncode == 1 and "authentication failed" in done.stderr
+    assert "expired-token" not in done.stderr

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import socket
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
-from conftest import message
+from conftest import Cli, message, write_config
 from devmail import DevMail
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from worker.config import load_config
+from worker.core import Kizuna
 from worker.errors import FolderError, MailServerError
 from worker.fetchreader import FetchParser, fetch_command, fetch_headers
 from worker.rules import FETCH_FIELDS
@@ -29,7 +32,7 @@ def parse(stream: bytes, cuts: list[int] | None = None) -> tuple[list, FetchPars
     parser = FetchParser(TAG)
     out = []
     points = [0, *sorted(cuts or []), len(stream)]
-    for start, stop in zip(points, points[1:]):
+    for start, stop in zip(points, points[1:], strict=False):
         out += parser.feed(stream[start:stop])
     return out, parser
 
@@ -253,3 +256,112 @@ def test_errors_on_dovecot(dovecot: DevMail) -> None:
         client._imap.sock.shutdown(socket.SHUT_RDWR)  # the connection dies
         with pytest.raises(MailServerError):
             list(fetch_headers(client, "1:*", FETCH_FIELDS))
+
+
+def test_scan_with_a_helper_process_indexes_the_same(
+    dovecot: DevMail, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import worker.scan as scan_module
+
+    for i in range(30):
+        dovecot.write_maildir("INBOX", message(f"p{i % 7}@example.net", "me@example.com", f"m{i}",
+                                               f"Thu, 01 Jan 2015 10:{i % 60:02d}:00 +0000"))
+        dovecot.write_maildir("Sent", message("me@example.com", [f"p{i % 7}@example.net", "x@example.org"],
+                                              f"r{i}", f"Fri, 02 Jan 2015 10:{i % 60:02d}:00 +0900"))
+        if i % 3 == 0:
+            dovecot.write_maildir("Archive", message(f"=?UTF-8?B?5bGx55Sw?= <a{i}@example.jp>",
+                                                     "me@example.com", "old", "bad date"))
+    dovecot.fix_ownership()
+    plain = write_config(dovecot, tmp_path / "plain", api={"enabled": False})
+    helped = write_config(dovecot, tmp_path / "helped", api={"enabled": False})
+    taken = []
+    real_take = scan_module._Prefetch.take
+
+    def counting_take(self: object, name: str, uids: list[int]) -> object:
+        batch = real_take(self, name, uids)  # type: ignore[arg-type]
+        taken.append((name, batch is not None))
+        return batch
+
+    def rows(cli: Cli) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+        with Kizuna(load_config(cli.config)) as kizuna:
+            return (
+                [tuple(r) for r in kizuna.store.query(
+                    "SELECT folder, uid, mkey, message_id, tkey, sender, sender_name, subject, thread, "
+                    "in_reply_to, refs, automated, rcpt_count FROM messages ORDER BY folder, uid")],
+                [tuple(r) for r in kizuna.store.query(
+                    "SELECT m.folder, m.uid, r.email, r.name FROM recipients r JOIN messages m "
+                    "ON m.id = r.msg ORDER BY m.folder, m.uid, r.rowid")],
+            )
+
+    with Kizuna(load_config(plain.config)) as kizuna:
+        kizuna.scan(progress=False, batch_size=7)
+    monkeypatch.setattr(scan_module, "PREFETCH_MIN_MESSAGES", 0)
+    monkeypatch.setattr(scan_module._Prefetch, "take", counting_take)
+    with Kizuna(load_config(helped.config)) as kizuna:
+        result = kizuna.scan(progress=False, batch_size=7)
+    assert result.new_messages == 70
+    assert any(hit for _, hit in taken), taken  # the helper did deliver batches
+    assert rows(helped) == rows(plain)
+    assert helped.json("contacts") == plain.json("contacts")
+
+
+# -- the scan's fast paths in worker.rules agree with the stdlib ---------------------
+
+_FIELD_NAMES = st.sampled_from(["From", "To", "cc", "Subject", "Date", "Message-ID", "List-Id", "X-A", "From "])
+_VALUE_BITS = st.sampled_from([
+    "a@b.c", "Bob <bob@x.org>", '"Smith, J" <j@s.t>', "=?UTF-8?B?5bGx55Sw?= <y@z.jp>", " ", "\t", ",", "<",
+    ">", "(c)", "[1.2.3.4]", "x", "Thu, 01 Jan 2015 10:00:00 +0900", "1 Jan 2015 10:00:00 -0000", "é",
+    "\r\n ", "\r\n\t", "\r", "\n", ":", "\\", '"', "grp:", ";",
+])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(_FIELD_NAMES, st.lists(_VALUE_BITS, max_size=6)), max_size=6),
+       st.sampled_from([b"", b"\r\n", b"\r\n\r\nbody"]), st.booleans())
+def test_fast_header_parse_matches_the_stdlib(fields: list[tuple[str, list[str]]], end: bytes,
+                                              latin: bool) -> None:
+    from worker import rules
+
+    text = "".join(f"{name}: {''.join(bits)}\r\n" for name, bits in fields)
+    raw = text.encode("latin-1" if latin else "utf-8", "replace") + end
+    reference = rules._parser.parsebytes(raw)
+    fast = rules._simple_message(raw)
+    if fast is not None:
+        assert list(fast.raw_items()) == list(reference.raw_items())
+        for name in ("from", "to", "subject", "date", "x-a"):
+            assert str(fast.get(name)) == str(reference.get(name))
+            assert [str(v) for v in fast.get_all(name) or []] == [
+                str(v) for v in reference.get_all(name) or []]
+        assert rules.facts_from_message(fast) == rules.facts_from_message(reference)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.lists(_VALUE_BITS, min_size=1, max_size=8).map("".join), min_size=1, max_size=3))
+def test_fast_getaddresses_matches_the_stdlib(values: list[str]) -> None:
+    import email.utils
+
+    from worker import rules
+
+    assert rules._getaddresses(values) == email.utils.getaddresses(values)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 40), st.sampled_from(["Jan", "Feb", "Dec"]), st.integers(990, 9999),
+       st.integers(0, 25), st.integers(0, 61), st.sampled_from(["+", "-"]), st.integers(0, 30),
+       st.integers(0, 99), st.sampled_from(["", "Mon, "]))
+def test_fast_date_matches_the_stdlib(day: int, mon: str, year: int, hour: int, minute: int, sign: str,
+                                      zh: int, zm: int, dow: str) -> None:
+    import email.utils
+
+    from worker import rules
+
+    text = f"{dow}{day} {mon} {year} {hour:02d}:{minute:02d}:{minute:02d} {sign}{zh:02d}{zm:02d}"
+
+    def outcome(parse: object) -> object:
+        try:
+            value = parse(text)  # type: ignore[operator]
+            return value, value.utcoffset()
+        except Exception as exc:  # noqa: BLE001
+            return type(exc)
+
+    assert outcome(rules._parse_date) == outcome(email.utils.parsedate_to_datetime)

@@ -18,7 +18,7 @@ import email.header
 import email.utils
 import re
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from email.message import Message
 from email.parser import BytesHeaderParser
 from email.policy import compat32
@@ -61,6 +61,8 @@ _PREFIX = re.compile(
     r"^\s*((re|fwd?|aw|sv|vs|wg|tr|antw|res|enc|回复|回覆|答复|転送|返信|ｒｅ)\s*(\[\d+\])?\s*[:：]\s*)+",
     re.IGNORECASE,
 )
+# Longer header text is cut before decoding: an encoded-word flood must stay cheap.
+_MAX_TEXT = 4096
 _FALLBACK_CHARSETS = ("utf-8", "euc-jp", "cp932", "iso-2022-jp", "gb18030", "cp1252")
 
 
@@ -88,7 +90,7 @@ def raw_text(value: object) -> str:
         return ""
     if isinstance(value, email.header.Header):
         chunks = []
-        for chunk, charset in value._chunks:  # noqa: SLF001 - the raw chunks are what we need
+        for chunk, charset in value._chunks:  # type: ignore[attr-defined]  # the raw chunks are what we need
             text = str(chunk)
             if charset is not None and str(charset) == "unknown-8bit" or (
                 not text.isascii() and any("\udc80" <= ch <= "\udcff" for ch in text)
@@ -107,7 +109,7 @@ def decode_text(value: object) -> str:
 
     Never raises; what cannot be decoded is replaced.
     """
-    text = raw_text(value)
+    text = raw_text(value)[:_MAX_TEXT]
     if "=?" in text:
         try:
             decoded = []
@@ -149,11 +151,43 @@ def _addresses(values: Iterable[str]) -> list[Address]:
     return list(found)
 
 
+# Plain address lists ("Name <a@b.c>, d@e.f, "Quoted" <g@h.i>"), for which
+# email.utils.getaddresses's answer is known exactly: the phrase's words joined
+# by one space, quotes removed, the addr-spec as written. Anything else
+# (comments, groups, escapes, domain literals, 8-bit) goes to getaddresses.
+_ADDR_ATOM = r"[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+"
+_ADDR_SPEC = rf"{_ADDR_ATOM}(?:\.{_ADDR_ATOM})*@{_ADDR_ATOM}(?:\.{_ADDR_ATOM})*"
+_WORD = r"(?:[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.]+|\"[^\"\\\r\n()]*\")"
+_PHRASE = rf"{_WORD}(?:[ \t\r\n]+{_WORD})*"
+_MAILBOX = rf"(?:(?:({_PHRASE})[ \t\r\n]*)?<({_ADDR_SPEC})>|({_ADDR_SPEC}))"
+_MAILBOX_NG = rf"(?:(?:{_PHRASE}[ \t\r\n]*)?<{_ADDR_SPEC}>|{_ADDR_SPEC})"
+_ADDRESS_LIST = re.compile(
+    rf"[ \t\r\n]*{_MAILBOX_NG}(?:[ \t\r\n]*,[ \t\r\n]*{_MAILBOX_NG})*[ \t\r\n]*"
+)
+_MAILBOXES = re.compile(_MAILBOX)
+_PHRASE_WORDS = re.compile(r'"([^"]*)"|([^\s"]+)')
+
+
+def _getaddresses(values: list[str]) -> list[tuple[str, str]]:
+    """``email.utils.getaddresses``, without its cost for plain address lists."""
+    joined = ", ".join(values)
+    if not joined.isascii() or _ADDRESS_LIST.fullmatch(joined) is None:
+        return email.utils.getaddresses(values)
+    pairs = []
+    for phrase, routed, bare in _MAILBOXES.findall(joined):
+        if bare:
+            pairs.append(("", bare))
+        else:
+            name = " ".join(q or a for q, a in _PHRASE_WORDS.findall(phrase)) if phrase else ""
+            pairs.append((name, routed))
+    return pairs
+
+
 def _parse_addresses(values: Iterable[str]) -> list[Address]:
     found: list[Address] = []
     seen: set[str] = set()
     try:
-        pairs = email.utils.getaddresses([raw_text(v) for v in values])
+        pairs = _getaddresses([raw_text(v) for v in values])
     except Exception:  # noqa: BLE001 - getaddresses fails on some hostile input
         pairs = []
     for name, addr in pairs:
@@ -167,10 +201,36 @@ def _parse_addresses(values: Iterable[str]) -> list[Address]:
     return found
 
 
+_MONTH_NUMBERS = {m: i for i, m in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
+# The canonical RFC 5322 form, for which parsedate_to_datetime's result is plain.
+_CANONICAL_DATE = re.compile(
+    r"(?:[A-Za-z]{3}, )?(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) ([1-9]\d{3}) "
+    r"(\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)"
+)
+_ZONES: dict[str, timezone] = {}
+
+
+def _parse_date(text: str) -> datetime | None:
+    """``email.utils.parsedate_to_datetime``, with a fast path for the canonical form."""
+    m = _CANONICAL_DATE.fullmatch(text)
+    if m is None or m.group(7) == "-" and m.group(8) == m.group(9) == "00":
+        return email.utils.parsedate_to_datetime(text)
+    day, mon, year, hh, mm, ss, sign, zh, zm = m.groups()
+    zone = sign + zh + zm
+    tz = _ZONES.get(zone)
+    if tz is None:
+        seconds = int(zh) * 3600 + int(zm) * 60
+        tz = timezone(timedelta(seconds=-seconds if sign == "-" else seconds))
+        if len(_ZONES) < 1000:
+            _ZONES[zone] = tz
+    return datetime(int(year), _MONTH_NUMBERS[mon], int(day), int(hh), int(mm), int(ss), tzinfo=tz)
+
+
 def _date(value: object, internaldate: datetime | None) -> datetime:
     if value is not None:
         try:
-            parsed = email.utils.parsedate_to_datetime(decode_text(value))
+            parsed = _parse_date(decode_text(value))
         except (TypeError, ValueError, IndexError, OverflowError):
             parsed = None
         if parsed is not None:
@@ -221,12 +281,78 @@ def facts_from_message(msg: Message, internaldate: datetime | None = None) -> Me
     )
 
 
+# A well-formed ASCII header block: "Name: value" lines, folded lines after.
+# For such a block the stdlib parser's result is known exactly (compat32
+# ``header_source_parse``): the name before the first colon, the value with
+# leading blanks of its first line stripped and folded lines kept as they are.
+_FIELD = r"[\041-\071\073-\176]+:[^\r\n]*(?:\r\n[ \t][^\r\n]*)*"
+_BLOCK = re.compile(rf"{_FIELD}(?:\r\n{_FIELD})*")
+_FIELDS = re.compile(r"([\041-\071\073-\176]+):[ \t]*([^\r\n]*(?:\r\n[ \t][^\r\n]*)*)")
+
+
+class _SimpleMessage(Message):
+    """A :class:`Message` of well-formed fields with a by-name index.
+
+    :meth:`get` and :meth:`get_all` answer exactly as :class:`Message` would
+    (``compat32`` hands ASCII values back unchanged and wraps 8-bit ones in a
+    :class:`~email.header.Header`), without its linear scan. Private to
+    :func:`parse_headers` (never mutated).
+    """
+
+    def __init__(self, headers: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self._headers = headers
+        index: dict[str, list[tuple[str, str]]] = {}
+        for name, value in headers:
+            index.setdefault(name.lower(), []).append((name, value))
+        self._index = index
+
+    def _fetch(self, name: str, value: str) -> object:
+        return value if value.isascii() else self.policy.header_fetch_parse(name, value)
+
+    def get(self, name: str, failobj: object = None) -> object:  # type: ignore[override]
+        values = self._index.get(name.lower())
+        return self._fetch(*values[0]) if values else failobj
+
+    def get_all(self, name: str, failobj: object = None) -> object:  # type: ignore[override]
+        values = self._index.get(name.lower())
+        return [self._fetch(k, v) for k, v in values] if values else failobj
+
+
+def _simple_message(raw: bytes) -> Message | None:
+    """The :class:`Message` the stdlib header parser would build, for simple blocks only.
+
+    None when the block is not well-formed "Name: value" fields with CRLF line
+    ends (bare CR or LF, a first line that is a continuation, a ``From ``
+    envelope line, a line without a colon): the stdlib parser then decides.
+    Bytes are decoded as the stdlib parser does (ASCII, surrogate escapes).
+    """
+    text = raw.decode("ascii", "surrogateescape")
+    if text.startswith("\r\n"):
+        head = ""
+    else:
+        end = text.find("\r\n\r\n")
+        head = text if end < 0 else text[:end]
+        if end < 0 and head.endswith("\r\n"):
+            head = head[:-2]
+    crlf = head.count("\r\n")
+    if head.count("\r") != crlf or head.count("\n") != crlf:
+        return None
+    if not head:
+        return _SimpleMessage([])
+    if head.startswith("From ") or _BLOCK.fullmatch(head) is None:
+        return None
+    return _SimpleMessage(_FIELDS.findall(head))
+
+
 def parse_headers(raw: bytes, internaldate: datetime | None = None) -> MessageFacts:
     """Parse a raw header block into :class:`MessageFacts`; never raises."""
-    try:
-        msg = _parser.parsebytes(raw)
-    except Exception:  # noqa: BLE001 - the stdlib parser is lenient, but be sure
-        msg = Message()
+    msg = _simple_message(raw)
+    if msg is None:
+        try:
+            msg = _parser.parsebytes(raw)
+        except Exception:  # noqa: BLE001 - the stdlib parser is lenient, but be sure
+            msg = Message()
     return facts_from_message(msg, internaldate)
 
 

@@ -298,7 +298,7 @@ def test_scan_with_a_helper_process_indexes_the_same(
     monkeypatch.setattr(scan_module, "PREFETCH_MIN_MESSAGES", 0)
     monkeypatch.setattr(scan_module._Prefetch, "take", counting_take)
     with Kizuna(load_config(helped.config)) as kizuna:
-        result = kizuna.scan(progress=False, batch_size=7)
+        result = kizuna.scan(progress=False, batch_size=7, parallel=True)
     assert result.new_messages == 70
     assert any(hit for _, hit in taken), taken  # the helper did deliver batches
     assert rows(helped) == rows(plain)

@@ -14,15 +14,17 @@ import sys
 import unicodedata
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from . import __version__
 from .config import Config, load_config
-from .core import Kizuna
 from .errors import ConfigError, KizunaError
 from .model import Contact
+
+if TYPE_CHECKING:
+    from .core import Kizuna
 
 __all__ = ["main", "cli"]
 
@@ -39,6 +41,8 @@ class Context:
         return load_config(self.config_path)
 
     def kizuna(self) -> Kizuna:
+        from .core import Kizuna  # the library core loads only when a command needs it
+
         if self._kizuna is None:
             self._kizuna = Kizuna(self.config)
         return self._kizuna
@@ -122,7 +126,7 @@ def scan(ctx: Context, as_json: bool, no_progress: bool) -> None:
 
     Example: kizuna scan --json
     """
-    result = ctx.kizuna().scan(progress=False if no_progress else None)
+    result = ctx.kizuna().scan(progress=False if no_progress else None, parallel=True)
     if as_json:
         emit_json(result.to_json())
     else:
@@ -315,6 +319,7 @@ def run(ctx: Context) -> None:
     kizuna = ctx.kizuna()
     services = []
     if kizuna.config.api.enabled:
+        from .core import Kizuna
         from .web import WebService
 
         config = kizuna.config

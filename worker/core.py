@@ -21,14 +21,14 @@ from .config import Config
 from .imap import connect
 from .language import is_japanese_text
 from .model import Contact
-from .outreach import DraftOutcome, Outreach, Skipped
-from .reminders import Reminder, Reminders
 from .scan import Scanner, ScanResult
 from .store import Store
 from .vault import Vault
 
 if TYPE_CHECKING:
     from .delivery import DeliveryReport
+    from .outreach import DraftOutcome, Skipped
+    from .reminders import Reminder, Reminders
     from .replies import ProcessResult
 
 __all__ = ["Kizuna"]
@@ -76,17 +76,35 @@ class Kizuna:
         progress: bool | None = None,
         on_batch: Callable[[str, int], None] | None = None,
         batch_size: int = 2000,
+        parallel: bool = False,
     ) -> ScanResult:
-        """Sync the mailbox into the state (incremental after the first run)."""
+        """Sync the mailbox into the state (incremental after the first run).
+
+        ``parallel`` lets a big scan fork a helper process to parse headers on
+        the second core (for single-threaded callers such as ``kizuna scan``).
+        """
         with self.imap() as client:
             scanner = Scanner(
                 self.config, self.store, client,
-                progress=progress, on_batch=on_batch, batch_size=batch_size,
+                progress=progress, on_batch=on_batch, batch_size=batch_size, parallel=parallel,
             )
             result = scanner.run()
-        result.contacts = len(self._contacts())
+        result.contacts = self._contact_count()
         self.store.set_meta("last_scan", datetime.now(UTC).isoformat())
         return result
+
+    def _contact_count(self) -> int:
+        """How many contacts, recomputed only when the messages or the rules changed."""
+        key = json.dumps([self.store.max_message_id(), self.store.query("SELECT COUNT(*) FROM messages")[0][0],
+                          self.config.policy.max_recipients, sorted(self.config.me)])
+        cached = self.store.get_meta("contact_count")
+        if cached:
+            stored_key, _, stored = cached.rpartition("|")
+            if stored_key == key:
+                return int(stored)
+        count = len(self._contacts())
+        self.store.set_meta("contact_count", f"{key}|{count}")
+        return count
 
     def _contacts(self) -> list[Contact]:
         return self.store.contacts(self.config.me, self.config.policy.max_recipients)
@@ -138,11 +156,15 @@ class Kizuna:
         now: datetime | None = None,
     ) -> tuple[list[DraftOutcome], list[Skipped]]:
         """Reconnection drafts into Drafts for the top dormant contacts (or those named)."""
+        from .outreach import Outreach  # templates and ranking load only when drafting
+
         return Outreach(self).run(emails, limit=limit, dry_run=dry_run, now=now)
 
     # -- replies and reminders ---------------------------------------------------------
 
     def _reminders(self) -> Reminders:
+        from .reminders import Reminders
+
         return Reminders(self.store, keep_in_touch_days=self.config.reminders.keep_in_touch_days)
 
     def reminders(self) -> list[Reminder]:

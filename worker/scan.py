@@ -234,8 +234,8 @@ class _Prefetch:
         if len(data) != size:
             self.folders.clear()
             return None
-        rows: list[_Row] = pickle.loads(data)  # noqa: S301 - our own helper wrote it
-        return [(uid, _unpack(row)) for uid, row in rows]
+        batch: list[_Row] = pickle.loads(data)  # noqa: S301 - our own helper wrote it
+        return [(uid, _unpack(row)) for uid, row in batch]
 
     def close(self) -> None:
         try:
@@ -295,6 +295,7 @@ class Scanner:
         batch_size: int = 2000,
         progress: bool | None = None,
         on_batch: Callable[[str, int], None] | None = None,
+        parallel: bool = False,
     ) -> None:
         self.config = config
         self.store = store
@@ -302,6 +303,9 @@ class Scanner:
         self.batch_size = batch_size
         self.progress = progress
         self.on_batch = on_batch
+        # A helper process is forked only where that is safe: not from the
+        # threaded daemon (fork copies no threads but their held locks).
+        self.parallel = parallel
 
     def plan(self) -> FolderPlan:
         try:
@@ -328,7 +332,7 @@ class Scanner:
             disable=(not self.progress) if self.progress is not None else None,
             leave=False,
         )
-        jobs = _prefetch_jobs(self.store, work) if _fork_available() else []
+        jobs = _prefetch_jobs(self.store, work) if self.parallel and _fork_available() else []
         self._prefetch = _Prefetch(self.config, jobs, self.batch_size) if jobs else None
         if jobs:  # this process does its own folders first, then stores the helper's
             helped = {job[0] for job in jobs}

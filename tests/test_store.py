@@ -711,3 +711,28 @@ def test_same_uid_after_uidvalidity_change_is_a_new_message(store: Store) -> Non
     key2 = store.query("SELECT mkey FROM messages")[0][0]
     assert key1 != key2
     assert store.message_count() == 1
+
+
+def test_contact_count_agrees_with_contacts(tmp_path: Path) -> None:
+    from worker.model import Address, MessageFacts
+
+    store = Store(tmp_path / "s.db")
+    me = frozenset({"me@x.example"})
+    when = datetime(2015, 1, 1, tzinfo=UTC)
+    rows = []
+    for i in range(30):
+        peer = f"p{i % 9}@y.example"
+        if i % 2:
+            rows.append((i, MessageFacts(f"<{i}@x>", when, Address("me@x.example"), (Address(peer),),
+                                         recipient_count=1)))
+        elif i % 3:
+            rows.append((i, MessageFacts(f"<{i}@x>", when, Address(peer), (Address("me@x.example"),),
+                                         recipient_count=1)))
+        else:
+            rows.append((i, MessageFacts(f"<{i}@x>", when, Address(peer), (Address("me@x.example"),),
+                                         automated="list-id", recipient_count=1)))
+    with store.transaction() as db:
+        store.add_messages(db, "INBOX", 1, rows)
+    listed = store.contacts(me, 20)
+    assert 0 < len(listed) < 9
+    assert store.contact_count(me, 20) == len(listed)

@@ -102,7 +102,7 @@ class Kizuna:
             stored_key, _, stored = cached.rpartition("|")
             if stored_key == key:
                 return int(stored)
-        count = len(self._contacts())
+        count = self.store.contact_count(self.config.me, self.config.policy.max_recipients)
         self.store.set_meta("contact_count", f"{key}|{count}")
         return count
 

@@ -489,6 +489,26 @@ class Store:
             for row in rows
         ]
 
+    def contact_count(self, me: frozenset[str], max_recipients: int) -> int:
+        """How many contacts :meth:`contacts` would list, computed far more cheaply."""
+        rows = self.query(
+            """
+            WITH me(addr) AS (SELECT value FROM json_each(:me)),
+            q AS (
+                SELECT id, sender FROM messages
+                WHERE automated IS NULL AND rcpt_count <= :cap AND sender IS NOT NULL
+            )
+            SELECT COUNT(*) FROM (
+                SELECT r.email FROM q JOIN recipients r ON r.msg = q.id
+                WHERE q.sender IN (SELECT addr FROM me) AND r.email NOT IN (SELECT addr FROM me)
+                INTERSECT
+                SELECT sender FROM q WHERE sender NOT IN (SELECT addr FROM me)
+            )
+            """,
+            {"me": json.dumps(sorted(me)), "cap": max_recipients},
+        )
+        return int(rows[0][0])
+
     def messages_since(self, after_id: int) -> list[sqlite3.Row]:
         """Message rows added after row id ``after_id`` (for sent/reply detection)."""
         return self.query("SELECT * FROM messages WHERE id > ? ORDER BY id", (after_id,))

@@ -281,9 +281,20 @@ namespace inbox {{
         else:
             self.stop()
             raise RuntimeError(f"dovecot did not answer on port {self.port}: {self.log_tail()}")
-        # Create the special-use folders now, so Maildir writes can target them.
-        with self.client():
-            pass
+        # Log in once (this creates the special-use folders, so Maildir writes can
+        # target them). Under load Dovecot's auth process may answer "[UNAVAILABLE]
+        # Temporary authentication failure" while it starts: try again briefly.
+        from imapclient.exceptions import LoginError
+
+        while True:
+            try:
+                with self.client():
+                    pass
+                break
+            except LoginError as exc:
+                if b"UNAVAILABLE" not in str(exc).encode() or time.monotonic() > deadline + 15:
+                    raise
+                time.sleep(0.2)
         return self
 
     def stop(self) -> None:

@@ -34,15 +34,16 @@ def test_private_dir_creates_every_missing_level_0700(tmp_path: Path, loose_umas
         assert mode(directory) == 0o700, directory
 
 
-def test_private_dir_tightens_existing_leaf_but_not_parents(tmp_path: Path) -> None:
-    parent = tmp_path / "parent"
-    leaf = parent / "leaf"
-    leaf.mkdir(parents=True)
-    os.chmod(parent, 0o755)
-    os.chmod(leaf, 0o775)
-    private_dir(leaf)
-    assert mode(leaf) == 0o700
-    assert mode(parent) == 0o755
+def test_private_dir_never_changes_existing_directories(tmp_path: Path) -> None:
+    # A state path in /tmp or in the user's home must not chmod those (it once
+    # turned /tmp into 0700 here).
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o1777)
+    private_dir(shared)
+    assert mode(shared) == 0o1777
+    private_dir(shared / "kizuna")
+    assert mode(shared) == 0o1777 and mode(shared / "kizuna") == 0o700
 
 
 def test_private_dir_is_idempotent(tmp_path: Path) -> None:

@@ -33,8 +33,9 @@ def private_dir(path: Path) -> Path:
     """Create ``path`` and its missing parents, owner-only, and return it.
 
     Every directory this call creates gets mode 0700 (set explicitly, so the
-    umask cannot loosen or over-tighten it). Parents that already exist are
-    left alone; the leaf, if it already existed, is tightened to 0700.
+    umask cannot loosen or over-tighten it). Directories that already exist
+    are left alone: a state path the user put in ``/tmp`` or their home must
+    never change those directories' modes (the files inside are 0600).
 
     >>> private_dir(Path("~/.local/share/kizuna").expanduser())  # doctest: +SKIP
     PosixPath('/home/me/.local/share/kizuna')
@@ -54,14 +55,10 @@ def private_dir(path: Path) -> Path:
         try:
             os.mkdir(directory, PRIVATE_DIR_MODE)
         except FileExistsError:
-            # Someone else created it between our check and our mkdir; it is
-            # tightened below if it is the leaf.
-            continue
+            continue  # someone else created it between our check and our mkdir
         os.chmod(directory, PRIVATE_DIR_MODE)
     if not path.is_dir():
         raise NotADirectoryError(f"{path} exists and is not a directory")
-    if stat.S_IMODE(path.stat().st_mode) != PRIVATE_DIR_MODE:
-        os.chmod(path, PRIVATE_DIR_MODE)
     return path
 
 

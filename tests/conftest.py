@@ -104,6 +104,29 @@ class Cli:
 ME = ["me@example.com", "me@old-job.example"]
 
 
+def alice_mailbox(server: DevMail) -> None:
+    """Alice Smith: one exchange each way in January 2016 (a dormant contact)."""
+    w = server.write_maildir
+    w("Sent", message("me@example.com", "Alice Smith <alice@example.net>", "Berlin conference",
+                      "Mon, 04 Jan 2016 10:00:00 +0000"))
+    w("INBOX", message("Alice Smith <alice@example.net>", "me@example.com", "Re: Berlin conference",
+                       "Tue, 05 Jan 2016 10:00:00 +0000"))
+    server.fix_ownership()
+
+
+def sample_mailbox(server: DevMail) -> None:
+    """Alice (2016), 山田 太郎 (2014, Japanese) and a bank (for policy.exclude): all dormant."""
+    alice_mailbox(server)
+    w = server.write_maildir
+    w("Sent", message("me@example.com", "=?UTF-8?B?5bGx55SwIOWkqumDjg==?= <taro@example.jp>",
+                      "=?UTF-8?B?5YuJ5by35Lya44Gu6LOH5paZ?=", "Mon, 04 Jan 2014 10:00:00 +0900"))
+    w("INBOX", message("=?UTF-8?B?5bGx55SwIOWkqumDjg==?= <taro@example.jp>", "me@example.com",
+                       "=?UTF-8?B?UmU6IOWLieW8t+S8muOBruizh+aWmQ==?=", "Tue, 05 Jan 2014 10:00:00 +0900"))
+    w("Sent", message("me@example.com", "bank@bank.example", "q", "Mon, 04 Jan 2016 10:00:00 +0000"))
+    w("INBOX", message("bank@bank.example", "me@example.com", "a", "Tue, 05 Jan 2016 10:00:00 +0000"))
+    server.fix_ownership()
+
+
 def write_config(dovecot: DevMail, tmp_path: Path, addresses: list[str] | None = None,
                  **sections: dict[str, object]) -> Cli:
     tmp_path.mkdir(parents=True, exist_ok=True)

@@ -25,7 +25,7 @@ from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
-from conftest import CORPORA, ROOT, Cli, message, write_config
+from conftest import CORPORA, ROOT, Cli, alice_mailbox, message, write_config
 from devmail import DevMail
 
 ALICE = "alice@example.net"
@@ -101,14 +101,6 @@ class DaemonProcess:
             self.proc.wait(10)
 
 
-def _mailbox(server: DevMail) -> None:
-    w = server.write_maildir
-    w("Sent", message("me@example.com", "Alice Smith <alice@example.net>", "Berlin conference",
-                      "Mon, 04 Jan 2016 10:00:00 +0000"))
-    w("INBOX", message("Alice Smith <alice@example.net>", "me@example.com", "Re: Berlin conference",
-                       "Tue, 05 Jan 2016 10:00:00 +0000"))
-    server.fix_ownership()
-
 
 def _fetch(server: DevMail, folder: str, criteria: list[object]) -> list[tuple[tuple[bytes, ...], email.message.EmailMessage]]:
     with server.client() as client:
@@ -160,7 +152,7 @@ def _bounce_from_alice() -> bytes:
 
 @pytest.fixture
 def daemon_cli(dovecot: DevMail, tmp_path: Path) -> Cli:
-    _mailbox(dovecot)
+    alice_mailbox(dovecot)
     cli = write_config(dovecot, tmp_path, api={"enabled": False},
                        daemon={"poll_seconds": 1, "scan_interval_minutes": 0.5, "idle_renew_seconds": 60},
                        reminders={"gift_after_days": 14, "keep_in_touch_days": 180})
@@ -318,7 +310,7 @@ def test_run_serves_the_local_page_while_it_runs(dovecot: DevMail, tmp_path: Pat
     import httpx
     from devmail import free_port
 
-    _mailbox(dovecot)
+    alice_mailbox(dovecot)
     port = free_port()
     cli = write_config(dovecot, tmp_path, api={"enabled": True, "port": port},
                        daemon={"poll_seconds": 1, "scan_interval_minutes": 0.5, "idle_renew_seconds": 60})

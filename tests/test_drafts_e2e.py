@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import Cli, message, write_config
+from conftest import Cli, sample_mailbox, write_config
 from devmail import DevMail
 
 from worker.config import load_config
@@ -19,20 +19,6 @@ from worker.outreach import Outreach
 
 REASON = "I am moving into product design and would love your view on it."
 
-
-def _mailbox(server: DevMail) -> None:
-    w = server.write_maildir
-    w("Sent", message("me@example.com", "Alice Smith <alice@example.net>", "Berlin conference",
-                      "Mon, 04 Jan 2016 10:00:00 +0000"))
-    w("INBOX", message("Alice Smith <alice@example.net>", "me@example.com", "Re: Berlin conference",
-                       "Tue, 05 Jan 2016 10:00:00 +0000"))
-    w("Sent", message("me@example.com", "=?UTF-8?B?5bGx55SwIOWkqumDjg==?= <taro@example.jp>",
-                      "=?UTF-8?B?5YuJ5by35Lya44Gu6LOH5paZ?=", "Mon, 04 Jan 2014 10:00:00 +0900"))
-    w("INBOX", message("=?UTF-8?B?5bGx55SwIOWkqumDjg==?= <taro@example.jp>", "me@example.com",
-                       "=?UTF-8?B?UmU6IOWLieW8t+S8muOBruizh+aWmQ==?=", "Tue, 05 Jan 2014 10:00:00 +0900"))
-    w("Sent", message("me@example.com", "bank@bank.example", "q", "Mon, 04 Jan 2016 10:00:00 +0000"))
-    w("INBOX", message("bank@bank.example", "me@example.com", "a", "Tue, 05 Jan 2016 10:00:00 +0000"))
-    server.fix_ownership()
 
 
 def _drafts(server: DevMail) -> list[tuple[tuple[bytes, ...], email.message.EmailMessage]]:
@@ -47,7 +33,7 @@ def _drafts(server: DevMail) -> list[tuple[tuple[bytes, ...], email.message.Emai
 
 @pytest.fixture
 def drafting(dovecot: DevMail, tmp_path: Path) -> Cli:
-    _mailbox(dovecot)
+    sample_mailbox(dovecot)
     cli = write_config(dovecot, tmp_path, outreach={"reason": REASON},
                        policy={"exclude": ["@bank.example"]}, api={"enabled": False})
     assert cli.json("scan")["contacts"] == 3

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import Cli, message, write_config
+from conftest import Cli, alice_mailbox, message, write_config
 from devmail import DevMail
 
 from worker import replies as replies_module
@@ -20,18 +20,10 @@ from worker.core import Kizuna
 ALICE = "alice@example.net"
 
 
-def _mailbox(server: DevMail) -> None:
-    w = server.write_maildir
-    w("Sent", message("me@example.com", "Alice Smith <alice@example.net>", "Berlin conference",
-                      "Mon, 04 Jan 2016 10:00:00 +0000"))
-    w("INBOX", message("Alice Smith <alice@example.net>", "me@example.com", "Re: Berlin conference",
-                       "Tue, 05 Jan 2016 10:00:00 +0000"))
-    server.fix_ownership()
-
 
 @pytest.fixture
 def setup(dovecot: DevMail, tmp_path: Path) -> Iterator[tuple[Cli, Kizuna]]:
-    _mailbox(dovecot)
+    alice_mailbox(dovecot)
     cli = write_config(dovecot, tmp_path, api={"enabled": False},
                        reminders={"gift_after_days": 7, "keep_in_touch_days": 30})
     with Kizuna(load_config(cli.config)) as kizuna:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import Cli, message, write_config
+from conftest import Cli, sample_mailbox, write_config
 from devmail import DevMail
 
 from worker.config import Config, load_config
@@ -28,21 +28,6 @@ from worker.web.auth import COOKIE_NAME
 REASON = "I am moving into product design and would love your view on it."
 EXTENSION = "moz-extension://3f2b8e4c-1d2a-4b5c-9e8f-0a1b2c3d4e5f"
 
-
-def fill_mailbox(server: DevMail) -> None:
-    """Alice (2016) and Taro (2014, Japanese) are dormant contacts; the bank is excluded."""
-    w = server.write_maildir
-    w("Sent", message("me@example.com", "Alice Smith <alice@example.net>", "Berlin conference",
-                      "Mon, 04 Jan 2016 10:00:00 +0000"))
-    w("INBOX", message("Alice Smith <alice@example.net>", "me@example.com", "Re: Berlin conference",
-                       "Tue, 05 Jan 2016 10:00:00 +0000"))
-    w("Sent", message("me@example.com", "=?UTF-8?B?5bGx55SwIOWkqumDjg==?= <taro@example.jp>",
-                      "=?UTF-8?B?5YuJ5by35Lya44Gu6LOH5paZ?=", "Mon, 04 Jan 2014 10:00:00 +0900"))
-    w("INBOX", message("=?UTF-8?B?5bGx55SwIOWkqumDjg==?= <taro@example.jp>", "me@example.com",
-                       "=?UTF-8?B?UmU6IOWLieW8t+S8muOBruizh+aWmQ==?=", "Tue, 05 Jan 2014 10:00:00 +0900"))
-    w("Sent", message("me@example.com", "bank@bank.example", "q", "Mon, 04 Jan 2016 10:00:00 +0000"))
-    w("INBOX", message("bank@bank.example", "me@example.com", "a", "Tue, 05 Jan 2016 10:00:00 +0000"))
-    server.fix_ownership()
 
 
 def queue_reminder(config: Config, email_: str, kind: str, due: datetime, name: str = "") -> int:
@@ -83,7 +68,7 @@ class Web:
 
 
 def start_web(dovecot: DevMail, tmp_path: Path) -> tuple[Cli, Config, WebService]:
-    fill_mailbox(dovecot)
+    sample_mailbox(dovecot)
     cli = write_config(dovecot, tmp_path, outreach={"reason": REASON},
                        policy={"exclude": ["@bank.example"]}, api={"port": 0})
     assert cli.json("scan")["contacts"] == 3

@@ -377,3 +377,29 @@ def test_never_raises_on_arbitrary_bytes(data):
 def test_never_raises_on_unicode_subjects(subject):
     result = reason(("Subject: " + subject).encode("utf-8", "surrogatepass"))
     assert result is None or isinstance(result, str)
+
+
+# --- the verdict from split fields -----------------------------------------------------
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.tuples(header_name, header_value), max_size=12))
+def test_verdict_from_fields_equals_the_verdict_from_a_message(fields):
+    from worker.automation import automation_reason_from_fields
+
+    block = b"".join(name + b": " + value + b"\n" for name, value in fields) + b"\n"
+    msg = parse(block)
+    by_name: dict[str, list[str]] = {}
+    for name, value in msg.raw_items():
+        by_name.setdefault(name.lower(), []).append(value)
+    for _ in range(2):  # the second time from the memos
+        assert automation_reason_from_fields(by_name) == automation_reason(msg)
+
+
+def test_verdict_from_fields_reads_the_first_value():
+    from worker.automation import automation_reason_from_fields
+
+    assert automation_reason_from_fields({"precedence": ["first-class", "bulk"]}) is None
+    assert automation_reason_from_fields({"precedence": ("bulk",)}) == "precedence:bulk"
+    assert automation_reason_from_fields({"from": ["MAILER-DAEMON@example.org"]}) == "sender:mailer-daemon"
+    assert automation_reason_from_fields({}) is None

@@ -654,3 +654,107 @@ def test_parse_headers_never_raises_and_is_aware(raw: bytes, internal: datetime 
     assert isinstance(f.subject, str) and "\x00" not in f.subject
     assert is_contact(f, 20) in (True, False)
     assert direction(f, ME)[0] in ("sent", "received", "")
+
+
+# --- the fast path equals the stdlib path ----------------------------------------------
+#
+# parse_headers splits well-formed blocks itself and works on {name: values};
+# rules._parse_headers_stdlib is the reference (BytesHeaderParser + facts_from_message).
+
+_EQ_NAMES = st.sampled_from(
+    [*FETCH_FIELDS, "From", "TO", "Cc", "Subject", "Date", "Message-ID", "List-Id", "Precedence",
+     "Return-Path", "X-Other", "From ", "Bad Name", ""]
+)
+_EQ_BITS = st.sampled_from([
+    "a@b.c", "Bob <bob@x.org>", '"Smith, J" <j@s.t>', '"中村 健" <ken@x.jp>', "Quinn García <q@x.jp>",
+    "=?UTF-8?B?5bGx55Sw?= <y@z.jp>", "=?iso-2022-jp?b?GyRCOjRGIxsoQiAbJEJNWztSGyhC?=", "=?utf-8?b?a?=",
+    "=?utf-8?q?Karen_M=C3=BCller?=", " ", "\t", ",", ", ", "<", ">", "<>", '"', "(c)", "[1.2.3.4]", "x",
+    "grp:", ";", "\\", ":", "@", ".", "\u3000", "\xa0", "\x00", "\x1c", "é", "日本", "MAILER-DAEMON@x.org",
+    "no-reply@shop.example", "Thu, 01 Jan 2015 10:00:00 +0900", "1 Jan 2015 10:00:00 -0000",
+    "31 Feb 2015 10:00:00 +0000", "Fri, 31 Dec 9999 23:00:00 -0100", "Mon, 2 Mar 2020 1:02:03 +2400",
+    "<id.1@host.example>", "<a=?b@c>", "<a b@c>", "Re: ", "Out of office", "Undeliverable: x",
+    "bulk", "auto-generated", "multipart/report; x=y", "\r\n ", "\r\n\t", "\r\n", "\r", "\n",
+])
+_EQ_FIELDS = st.lists(
+    st.tuples(_EQ_NAMES, st.sampled_from([": ", ":", ":  ", ": \t"]), st.lists(_EQ_BITS, max_size=6).map("".join)),
+    max_size=10,
+)
+
+
+def _strict(f: MessageFacts) -> tuple[object, ...]:
+    """Every field, the date with its offset and zone (== on datetimes ignores them)."""
+    return (f, f.date.isoformat(), f.date.utcoffset(), f.date.tzinfo, repr(f))
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    fields=_EQ_FIELDS,
+    charset=st.sampled_from(["utf-8", "latin-1", "cp932"]),
+    end=st.sampled_from([b"\r\n", b"", b"\r\nBody: x\r\n"]),
+    internal=_INTERNAL,
+)
+def test_fast_path_equals_the_stdlib_path(
+    fields: list[tuple[str, str, str]], charset: str, end: bytes, internal: datetime | None
+) -> None:
+    from worker import rules
+
+    text = "".join(f"{name}{colon}{value}\r\n" for name, colon, value in fields)
+    raw = text.encode(charset, "replace") + end
+    assert _strict(parse_headers(raw, internal)) == _strict(rules._parse_headers_stdlib(raw, internal))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=400), _INTERNAL)
+def test_fast_path_equals_the_stdlib_path_on_arbitrary_bytes(raw: bytes, internal: datetime | None) -> None:
+    from worker import rules
+
+    assert _strict(parse_headers(raw, internal)) == _strict(rules._parse_headers_stdlib(raw, internal))
+
+
+def test_the_fast_path_takes_a_typical_block() -> None:
+    from worker import rules
+
+    block = (
+        b"From: Frank Larsen <frank@example.org>\r\nTo: Taro <me@example.com>, \"\xe4\xb8\xad\" <k@x.jp>\r\n"
+        b"Subject: =?utf-8?b?5bGx55Sw?=\r\nDate: Tue, 13 May 2014 18:43:46 +0000\r\n"
+        b"Message-ID: <1.1.9b@bench.example>\r\nReferences: <a@b>\r\n <c@d>\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+    )
+    assert rules._split_fields(block) is not None
+    for _ in range(2):  # cold, then from the memos
+        f = parse_headers(block, INTERNAL)
+        assert f == rules._parse_headers_stdlib(block, INTERNAL)
+    assert f.references == ("<a@b>", "<c@d>")
+    assert f.recipients == (Address("me@example.com", "Taro"), Address("k@x.jp", "中"))
+    assert f.date.utcoffset() == timedelta(0)
+    # Not well-formed: bare LF, a line without a colon, an mbox "From " line.
+    assert rules._split_fields(b"From: a@b.c\nTo: d@e.f\n\n") is None
+    assert rules._split_fields(b"From: a@b.c\r\nnot a field\r\n\r\n") is None
+    assert rules._split_fields(b"From a@b.c Thu Jan  1 00:00:00 2015\r\nTo: d@e.f\r\n\r\n") is None
+
+
+def test_bad_base64_word_does_not_raise() -> None:
+    # decode_header raises HeaderParseError on it; the text stays as written.
+    f = parse_headers(headers("From: =?utf-8?b?a?= <a@b.example>", "Subject: =?utf-8?b?a?=", crlf=True))
+    assert f.sender == Address("a@b.example", "=?utf-8?b?a?=")
+    assert f.subject == "=?utf-8?b?a?="
+    assert decode_text("=?utf-8?b?a?=") == "=?utf-8?b?a?="
+
+
+_LIST_BITS = st.sampled_from([
+    "a@b.c", "Bob <bob@x.org>", '"Smith, J" <j@s.t>', '"中村\u3000健" <ken@x.jp>', "Quinn García <q@x.jp>",
+    "中村 健 <k@x.jp>", "é", "\xa0", "\u3000", " ", ",", '"', "<", ">", "(c)", "x", ";", ":", "\r\n ",
+])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.lists(_LIST_BITS, min_size=1, max_size=8).map("".join), min_size=1, max_size=3))
+def test_fast_address_lists_match_getaddresses(values: list[str]) -> None:
+    import email.utils
+
+    from worker import rules
+
+    expected = [rules._address(n, a) for n, a in email.utils.getaddresses(values)]
+    assert rules._list_addresses(values) == expected
+    assert rules._list_addresses(values) == expected  # memoized items
+    assert rules._getaddresses(values) == email.utils.getaddresses(values)

@@ -7,23 +7,33 @@ and decides whether a message is contact, and in which direction. It never
 raises on hostile input: no Date, garbage Date, undecodable names, 8-bit
 bytes, huge recipient lists.
 
-It sits on the scan's hot path (100,000 messages), so it uses the stdlib
-header parser with the ``compat32`` policy (about 20 µs a message) and decodes
-RFC 2047 words only where they appear.
+It sits on the scan's hot path (100,000 messages), so :func:`parse_headers`
+does not build an :class:`email.message.Message` for the usual block: it splits
+well-formed "Name: value" fields with one regular expression into a mapping of
+lower-case name to raw values, exactly as the stdlib header parser
+(``compat32``) would read them, and both the contact facts and the automation
+verdict work on that mapping. Values are decoded only where they need it
+(8-bit bytes, RFC 2047 words, odd whitespace), and what repeats from message to
+message (address lists, single mailboxes, subjects, senders, time zones) is
+memoized. Any block that is not plainly well-formed goes to the stdlib parser
+and :func:`facts_from_message`, which stay the reference: both paths give equal
+facts for every input (``tests/test_rules.py`` checks that).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import email.errors
 import email.header
 import email.utils
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from email.message import Message
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 
-from .automation import AUTOMATION_FIELDS, automation_reason
+from .automation import AUTOMATION_FIELDS, automation_reason, automation_reason_from_fields
 from .model import Address, MessageFacts
 
 __all__ = [
@@ -122,8 +132,8 @@ def decode_text(value: object) -> str:
                 else:
                     decoded.append(chunk)
             text = "".join(decoded)
-        except (ValueError, AssertionError, UnicodeError, IndexError):
-            pass
+        except (ValueError, AssertionError, UnicodeError, IndexError, email.errors.HeaderParseError):
+            pass  # e.g. "=?utf-8?b?a?=" (bad base64): the text stays as it is
     text = text.replace("\x00", "")
     return " ".join(text.split())
 
@@ -134,7 +144,8 @@ def normalize_subject(subject: str) -> str:
 
 
 # Address headers repeat a lot (the same people write again and again), and
-# parsing them is the scan's costliest step: plain-string values are memoized.
+# parsing them is the scan's costliest step: plain-string values are memoized,
+# by the whole list of values and, below that, by single mailbox.
 _ADDRESS_CACHE: dict[tuple[str, ...], tuple[Address, ...]] = {}
 _ADDRESS_CACHE_SIZE = 8192
 
@@ -143,21 +154,29 @@ def _addresses(values: Iterable[str]) -> list[Address]:
     values = tuple(values)
     if not all(type(v) is str for v in values):
         return _parse_addresses(values)
+    return list(_address_tuple(values))
+
+
+def _address_tuple(values: tuple[str, ...]) -> tuple[Address, ...]:
+    """The addresses of plain-string header values, memoized."""
     found = _ADDRESS_CACHE.get(values)
     if found is None:
         if len(_ADDRESS_CACHE) >= _ADDRESS_CACHE_SIZE:
             _ADDRESS_CACHE.clear()
         found = _ADDRESS_CACHE[values] = tuple(_parse_addresses(values))
-    return list(found)
+    return found
 
 
 # Plain address lists ("Name <a@b.c>, d@e.f, "Quoted" <g@h.i>"), for which
 # email.utils.getaddresses's answer is known exactly: the phrase's words joined
 # by one space, quotes removed, the addr-spec as written. Anything else
 # (comments, groups, escapes, domain literals, 8-bit) goes to getaddresses.
+# Non-ASCII letters in a phrase are atom characters to getaddresses as to this
+# pattern; only non-ASCII white space (which str.split would split on and
+# getaddresses would not) sends a list to getaddresses.
 _ADDR_ATOM = r"[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]+"
 _ADDR_SPEC = rf"{_ADDR_ATOM}(?:\.{_ADDR_ATOM})*@{_ADDR_ATOM}(?:\.{_ADDR_ATOM})*"
-_WORD = r"(?:[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.]+|\"[^\"\\\r\n()]*\")"
+_WORD = r"(?:[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~.\x80-\U0010ffff]+|\"[^\"\\\r\n()]*\")"
 _PHRASE = rf"{_WORD}(?:[ \t\r\n]+{_WORD})*"
 _MAILBOX = rf"(?:(?:({_PHRASE})[ \t\r\n]*)?<({_ADDR_SPEC})>|({_ADDR_SPEC}))"
 _MAILBOX_NG = rf"(?:(?:{_PHRASE}[ \t\r\n]*)?<{_ADDR_SPEC}>|{_ADDR_SPEC})"
@@ -166,38 +185,111 @@ _ADDRESS_LIST = re.compile(
 )
 _MAILBOXES = re.compile(_MAILBOX)
 _PHRASE_WORDS = re.compile(r'"([^"]*)"|([^\s"]+)')
+_WIDE_SPACE = re.compile(r"(?![\x00-\x7f])\s")
+
+
+def _plain_list(joined: str) -> bool:
+    """Whether ``_MAILBOXES`` reads ``joined`` exactly as ``email.utils.getaddresses`` does."""
+    if not joined.isascii() and _WIDE_SPACE.search(joined) is not None:
+        return False
+    return _ADDRESS_LIST.fullmatch(joined) is not None
+
+
+def _pair(phrase: str, routed: str, bare: str) -> tuple[str, str]:
+    """getaddresses's (name, addr) of one ``_MAILBOXES`` match."""
+    if bare:
+        return "", bare
+    name = " ".join(q or a for q, a in _PHRASE_WORDS.findall(phrase)) if phrase else ""
+    return name, routed
 
 
 def _getaddresses(values: list[str]) -> list[tuple[str, str]]:
     """``email.utils.getaddresses``, without its cost for plain address lists."""
     joined = ", ".join(values)
-    if not joined.isascii() or _ADDRESS_LIST.fullmatch(joined) is None:
+    if not _plain_list(joined):
         return email.utils.getaddresses(values)
-    pairs = []
-    for phrase, routed, bare in _MAILBOXES.findall(joined):
-        if bare:
-            pairs.append(("", bare))
+    return [_pair(*found) for found in _MAILBOXES.findall(joined)]
+
+
+def _address(name: str, addr: str) -> Address | None:
+    """The :class:`Address` of one (name, addr) pair, None when it is no address."""
+    addr = decode_text(addr).strip().strip("<>").lower()
+    if "@" not in addr or " " in addr or len(addr) > 320:
+        return None
+    return Address(addr, decode_text(name).strip().strip('"').strip())
+
+
+# One mailbox ("Name <a@b.c>") turns up in many different lists: each item of
+# a list (the text between two separating commas) is memoized with its
+# Address, so a new combination of known people costs neither parsing nor
+# decoding. A list is plain (``_ADDRESS_LIST``) exactly when every item is
+# ``_ITEM``: commas outside quoted strings are the separators, and quotes only
+# come in pairs. The one ``_MAILBOXES`` match in an item is the one findall
+# over the whole list finds there (a match cannot run over a separator).
+_ITEM = re.compile(rf"[ \t\r\n]*{_MAILBOX}[ \t\r\n]*")
+# Items of a list with quoted strings: runs of non-comma text and "..." pairs.
+_QUOTED_ITEMS = re.compile(r'[^",]+(?:"[^"]*"[^",]*)*|(?:"[^"]*"[^",]*)+')
+_NOT_PLAIN = Address("", "")  # cached for an item that is no plain mailbox (a real Address has "@")
+_MAILBOX_CACHE: dict[str, Address | None] = {}
+
+
+class _NotPlain(Exception):
+    """An item of the list is no plain mailbox: getaddresses must read the whole list."""
+
+
+def _items(joined: str) -> list[str] | None:
+    """The comma-separated items of an address list, None when quotes do not pair up."""
+    if '"' not in joined:
+        return joined.split(",")
+    items: list[str] = _QUOTED_ITEMS.findall(joined)
+    return items if ",".join(items) == joined else None
+
+
+def _mailbox(item: str) -> Address | None:
+    """The Address of one list item (None if it is no address), memoized.
+
+    Raises _NotPlain when the item is no plain mailbox.
+    """
+    try:
+        address = _MAILBOX_CACHE[item]
+    except KeyError:
+        if len(_MAILBOX_CACHE) >= _ADDRESS_CACHE_SIZE:
+            _MAILBOX_CACHE.clear()
+        m = _ITEM.fullmatch(item)
+        if m is None or not item.isascii() and _WIDE_SPACE.search(item) is not None:
+            address = _NOT_PLAIN
         else:
-            name = " ".join(q or a for q, a in _PHRASE_WORDS.findall(phrase)) if phrase else ""
-            pairs.append((name, routed))
-    return pairs
+            address = _address(*_pair(*m.groups()))
+        _MAILBOX_CACHE[item] = address
+    if address is _NOT_PLAIN:
+        raise _NotPlain
+    return address
+
+
+def _list_addresses(texts: list[str]) -> list[Address | None]:
+    """``_address`` of each (name, addr) pair getaddresses finds in ``texts``."""
+    joined = ", ".join(texts)
+    items = _items(joined)
+    if items is not None:
+        try:
+            return [_mailbox(item) for item in items]
+        except _NotPlain:
+            pass
+    return [_address(name, addr) for name, addr in _getaddresses(texts)]
 
 
 def _parse_addresses(values: Iterable[str]) -> list[Address]:
     found: list[Address] = []
     seen: set[str] = set()
     try:
-        pairs = _getaddresses([raw_text(v) for v in values])
+        addresses = _list_addresses([v if type(v) is str and v.isascii() else raw_text(v) for v in values])
     except Exception:  # noqa: BLE001 - getaddresses fails on some hostile input
-        pairs = []
-    for name, addr in pairs:
-        addr = decode_text(addr).strip().strip("<>").lower()
-        if "@" not in addr or " " in addr or len(addr) > 320:
+        addresses = []
+    for address in addresses:
+        if address is None or address.email in seen:
             continue
-        if addr in seen:
-            continue
-        seen.add(addr)
-        found.append(Address(addr, decode_text(name).strip().strip('"').strip()))
+        seen.add(address.email)
+        found.append(address)
     return found
 
 
@@ -206,31 +298,45 @@ _MONTH_NUMBERS = {m: i for i, m in enumerate(
 # The canonical RFC 5322 form, for which parsedate_to_datetime's result is plain.
 _CANONICAL_DATE = re.compile(
     r"(?:[A-Za-z]{3}, )?(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) ([1-9]\d{3}) "
-    r"(\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)"
+    r"(\d\d):(\d\d):(\d\d) ([+-]\d{4})"
 )
+# Time zones by their "+hhmm" text: a mailbox has only a handful.
 _ZONES: dict[str, timezone] = {}
+
+
+def _zone(offset: str) -> timezone:
+    tz = _ZONES.get(offset)
+    if tz is None:
+        seconds = int(offset[1:3]) * 3600 + int(offset[3:5]) * 60
+        tz = timezone(timedelta(seconds=-seconds if offset[0] == "-" else seconds))
+        if len(_ZONES) < 1000:
+            _ZONES[offset] = tz
+    return tz
+
+
+def _canonical_date(m: re.Match[str]) -> datetime:
+    """The datetime of a ``_CANONICAL_DATE`` match (not "-0000"); ValueError when impossible."""
+    day, mon, year, hh, mm, ss, offset = m.groups()
+    return datetime(int(year), _MONTH_NUMBERS[mon], int(day), int(hh), int(mm), int(ss), tzinfo=_zone(offset))
 
 
 def _parse_date(text: str) -> datetime | None:
     """``email.utils.parsedate_to_datetime``, with a fast path for the canonical form."""
     m = _CANONICAL_DATE.fullmatch(text)
-    if m is None or m.group(7) == "-" and m.group(8) == m.group(9) == "00":
+    if m is None or m.group(7) == "-0000":  # "-0000" means no zone known: a naive datetime
         return email.utils.parsedate_to_datetime(text)
-    day, mon, year, hh, mm, ss, sign, zh, zm = m.groups()
-    zone = sign + zh + zm
-    tz = _ZONES.get(zone)
-    if tz is None:
-        seconds = int(zh) * 3600 + int(zm) * 60
-        tz = timezone(timedelta(seconds=-seconds if sign == "-" else seconds))
-        if len(_ZONES) < 1000:
-            _ZONES[zone] = tz
-    return datetime(int(year), _MONTH_NUMBERS[mon], int(day), int(hh), int(mm), int(ss), tzinfo=tz)
+    return _canonical_date(m)
 
 
 def _date(value: object, internaldate: datetime | None) -> datetime:
-    if value is not None:
+    return _date_from_text(None if value is None else decode_text(value), internaldate)
+
+
+def _date_from_text(text: str | None, internaldate: datetime | None) -> datetime:
+    """The Date field's decoded ``text`` as an aware datetime, else INTERNALDATE, else the epoch."""
+    if text is not None:
         try:
-            parsed = _parse_date(decode_text(value))
+            parsed = _parse_date(text)
         except (TypeError, ValueError, IndexError, OverflowError):
             parsed = None
         if parsed is not None:
@@ -281,13 +387,42 @@ def facts_from_message(msg: Message, internaldate: datetime | None = None) -> Me
     )
 
 
-# A well-formed ASCII header block: "Name: value" lines, folded lines after.
+# A well-formed header block: "Name: value" lines, folded lines after.
 # For such a block the stdlib parser's result is known exactly (compat32
 # ``header_source_parse``): the name before the first colon, the value with
 # leading blanks of its first line stripped and folded lines kept as they are.
-_FIELD = r"[\041-\071\073-\176]+:[^\r\n]*(?:\r\n[ \t][^\r\n]*)*"
-_BLOCK = re.compile(rf"{_FIELD}(?:\r\n{_FIELD})*")
-_FIELDS = re.compile(r"([\041-\071\073-\176]+):[ \t]*([^\r\n]*(?:\r\n[ \t][^\r\n]*)*)")
+# Once every CR is known to start a CRLF, ``[^\r]`` is "to the end of the line"
+# (and much cheaper for the regex engine than ``[^\r\n]``). Anchored at line
+# starts, the pattern matches once per well-formed field; a block is
+# well-formed when it matches once per line that is not a continuation.
+_FIELDS = re.compile(r"^([\041-\071\073-\176]+):[ \t]*([^\r]*(?:\r\n[ \t][^\r]*)*)", re.MULTILINE)
+
+
+def _split_fields(raw: bytes) -> list[tuple[str, str]] | None:
+    """The (name, raw value) pairs the stdlib header parser would read, for simple blocks only.
+
+    None when the block is not well-formed "Name: value" fields with CRLF line
+    ends (bare CR or LF, a first line that is a continuation, a ``From ``
+    envelope line, a line without a colon): the stdlib parser then decides.
+    Bytes are decoded as the stdlib parser does (ASCII, surrogate escapes), so
+    8-bit values come out exactly as ``Message.raw_items`` would give them.
+    """
+    text = raw.decode("ascii", "surrogateescape")
+    if text.startswith("\r\n"):
+        return []
+    end = text.find("\r\n\r\n")
+    head = text if end < 0 else text[:end]
+    if end < 0 and head.endswith("\r\n"):
+        head = head[:-2]
+    if not head:
+        return []
+    crlf = head.count("\r\n")
+    if head.count("\r") != crlf or head.count("\n") != crlf or head.startswith("From "):
+        return None
+    pairs: list[tuple[str, str]] = _FIELDS.findall(head)
+    if len(pairs) != crlf + 1 - head.count("\r\n ") - head.count("\r\n\t"):
+        return None  # a line that is neither a field nor a continuation
+    return pairs
 
 
 class _SimpleMessage(Message):
@@ -296,7 +431,7 @@ class _SimpleMessage(Message):
     :meth:`get` and :meth:`get_all` answer exactly as :class:`Message` would
     (``compat32`` hands ASCII values back unchanged and wraps 8-bit ones in a
     :class:`~email.header.Header`), without its linear scan. Private to
-    :func:`parse_headers` (never mutated).
+    :func:`_simple_message` (never mutated).
     """
 
     def __init__(self, headers: list[tuple[str, str]]) -> None:
@@ -322,38 +457,213 @@ class _SimpleMessage(Message):
 def _simple_message(raw: bytes) -> Message | None:
     """The :class:`Message` the stdlib header parser would build, for simple blocks only.
 
-    None when the block is not well-formed "Name: value" fields with CRLF line
-    ends (bare CR or LF, a first line that is a continuation, a ``From ``
-    envelope line, a line without a colon): the stdlib parser then decides.
-    Bytes are decoded as the stdlib parser does (ASCII, surrogate escapes).
+    None where :func:`_split_fields` is None. (The scan itself no longer builds
+    a Message; this shows that the split agrees with the stdlib parser.)
     """
-    text = raw.decode("ascii", "surrogateescape")
-    if text.startswith("\r\n"):
-        head = ""
-    else:
-        end = text.find("\r\n\r\n")
-        head = text if end < 0 else text[:end]
-        if end < 0 and head.endswith("\r\n"):
-            head = head[:-2]
-    crlf = head.count("\r\n")
-    if head.count("\r") != crlf or head.count("\n") != crlf:
-        return None
-    if not head:
-        return _SimpleMessage([])
-    if head.startswith("From ") or _BLOCK.fullmatch(head) is None:
-        return None
-    return _SimpleMessage(_FIELDS.findall(head))
+    pairs = _split_fields(raw)
+    return None if pairs is None else _SimpleMessage(pairs)
+
+
+def _plain(value: str) -> bool:
+    """Whether :func:`decode_text` of ``value`` only collapses its white space.
+
+    True for short ASCII text without an encoded word and without NUL, which is
+    almost every Date, Message-ID, References and most subjects.
+    """
+    return value.isascii() and len(value) <= _MAX_TEXT and "=?" not in value and "\x00" not in value
+
+
+# Decoded values that were not plain, memoized: encoded subjects and names
+# repeat (a thread's replies, the same sender), and decode_header is slow.
+# Subjects are memoized even when plain: a thread's subject comes back again.
+_TEXT_CACHE: dict[str, str] = {}
+_SUBJECT_CACHE: dict[str, str] = {}
+_TEXT_CACHE_SIZE = 8192
+
+
+def _text(value: str) -> str:
+    """``decode_text(value)`` for a raw field value, at the least cost."""
+    if _plain(value):
+        return " ".join(value.split())
+    found = _TEXT_CACHE.get(value)
+    if found is None:
+        if len(_TEXT_CACHE) >= _TEXT_CACHE_SIZE:
+            _TEXT_CACHE.clear()
+        found = _TEXT_CACHE[value] = decode_text(value)
+    return found
+
+
+def _subject(value: str) -> str:
+    """``decode_text(value)`` of a raw Subject, memoized."""
+    found = _SUBJECT_CACHE.get(value)
+    if found is None:
+        if len(_SUBJECT_CACHE) >= _TEXT_CACHE_SIZE:
+            _SUBJECT_CACHE.clear()
+        found = _SUBJECT_CACHE[value] = _text(value)
+    return found
+
+
+# A Message-ID as decode_text leaves it: ASCII between angle brackets, without
+# white space, NUL or an encoded word's "=?" (a raw value matching this is its
+# own decoded text and its own _MSGID match).
+_PLAIN_MSGID = re.compile(r"<(?!>)[!-;?-~]*(?:=(?!\?)[!-;?-~]*)*>")
+
+
+def _msgid_text(value: str) -> str | None:
+    """``_msgid(value)`` for a raw field value."""
+    if len(value) <= _MAX_TEXT and _PLAIN_MSGID.fullmatch(value) is not None:
+        return value
+    match = _MSGID.search(_text(value))
+    return match.group(0) if match else None
+
+
+def _references(value: str) -> tuple[str, ...]:
+    # Collapsing white space cannot change what _MSGID finds (it matches no white space).
+    found = _MSGID.findall(value if _plain(value) else _text(value))
+    return tuple(found[-50:])
+
+
+def _date_value(value: str, internaldate: datetime | None) -> datetime:
+    """``_date(value, internaldate)`` for a raw field value.
+
+    A raw value in the canonical form is its own decoded text, and a year
+    below 9999 cannot overflow when converted to UTC, so the match gives the
+    answer directly.
+    """
+    m = _CANONICAL_DATE.fullmatch(value)
+    if m is not None and m.group(7) != "-0000" and m.group(3) != "9999":
+        try:
+            return _canonical_date(m)
+        except ValueError:  # 31 Feb, hour 25, an offset of a day or more
+            return _date_from_text(None, internaldate)
+    return _date_from_text(_text(value), internaldate)
+
+
+# MessageFacts is a frozen slots dataclass: its generated __init__ sets each
+# field through object.__setattr__, the costliest single step left per
+# message. The fast path fills the slots through their descriptors instead
+# (the very same object and equality), when the dataclass still has exactly
+# these fields and no __post_init__; otherwise it calls the constructor.
+_FACT_FIELDS = (
+    "message_id", "date", "sender", "recipients", "subject", "in_reply_to", "references",
+    "automated", "recipient_count", "kizuna_id", "kizuna_kind",
+)
+_FAST_FACTS = (
+    tuple(f.name for f in dataclasses.fields(MessageFacts)) == _FACT_FIELDS
+    and not hasattr(MessageFacts, "__post_init__")
+    and all(type(MessageFacts.__dict__.get(name)).__name__ == "member_descriptor" for name in _FACT_FIELDS)
+)
+
+
+def _no_setter(facts: MessageFacts, value: object) -> None:  # pragma: no cover - never called
+    raise AssertionError("MessageFacts changed: _facts uses the constructor")
+
+
+_SETTERS: list[Callable[[MessageFacts, object], None]] = (
+    [MessageFacts.__dict__[name].__set__ for name in _FACT_FIELDS] if _FAST_FACTS else [_no_setter] * 11
+)
+(_set_message_id, _set_date, _set_sender, _set_recipients, _set_subject, _set_in_reply_to,
+ _set_references, _set_automated, _set_recipient_count, _set_kizuna_id, _set_kizuna_kind) = _SETTERS
+
+
+def _facts(
+    message_id: str | None, date: datetime, sender: Address | None, recipients: tuple[Address, ...],
+    subject: str, in_reply_to: str | None, references: tuple[str, ...], automated: str | None,
+    recipient_count: int, kizuna_id: str | None, kizuna_kind: str | None,
+) -> MessageFacts:
+    """``MessageFacts(...)`` of all fields, in their order, at the least cost."""
+    if not _FAST_FACTS:  # pragma: no cover - only if MessageFacts changes
+        return MessageFacts(message_id, date, sender, recipients, subject, in_reply_to, references,
+                            automated, recipient_count, kizuna_id, kizuna_kind)
+    facts = object.__new__(MessageFacts)
+    _set_message_id(facts, message_id)
+    _set_date(facts, date)
+    _set_sender(facts, sender)
+    _set_recipients(facts, recipients)
+    _set_subject(facts, subject)
+    _set_in_reply_to(facts, in_reply_to)
+    _set_references(facts, references)
+    _set_automated(facts, automated)
+    _set_recipient_count(facts, recipient_count)
+    _set_kizuna_id(facts, kizuna_id)
+    _set_kizuna_kind(facts, kizuna_kind)
+    return facts
+
+
+def _facts_from_fields(fields: Mapping[str, Sequence[str]], internaldate: datetime | None) -> MessageFacts:
+    """The facts of split fields (``{lower-case name: raw values}``).
+
+    Equal to :func:`facts_from_message` of the stdlib parser's Message of the
+    same block. Raw values stand in for what ``compat32``'s ``Message.get``
+    returns: ASCII values are the same strings, and an 8-bit value's
+    :class:`~email.header.Header` (one ``unknown-8bit`` chunk) reads the same
+    through :func:`raw_text` as the surrogate-escaped string itself.
+    """
+    get = fields.get
+    senders = _address_tuple(tuple(get("from") or ()))
+    recipients = _address_tuple((*(get("to") or ()), *(get("cc") or ()), *(get("bcc") or ())))
+    try:
+        automated = automation_reason_from_fields(fields)
+    except Exception:  # noqa: BLE001 - never lose a message to a classifier bug
+        automated = "unclassifiable"
+    message_id = get("message-id")
+    date = get("date")
+    subject = get("subject")
+    in_reply_to = get("in-reply-to")
+    references = get("references")
+    kizuna_id = get("x-kizuna-id")
+    kizuna_kind = get("x-kizuna-kind")
+    return _facts(
+        _msgid_text(message_id[0]) if message_id else None,  # message_id
+        _date_value(date[0], internaldate) if date else _date_from_text(None, internaldate),  # date
+        senders[0] if senders else None,  # sender
+        recipients,  # recipients
+        _subject(subject[0]) if subject else "",  # subject
+        _msgid_text(in_reply_to[0]) if in_reply_to else None,  # in_reply_to
+        _references(references[0]) if references else (),  # references
+        automated,  # automated
+        len(recipients),  # recipient_count
+        _text(kizuna_id[0]) or None if kizuna_id else None,  # kizuna_id
+        _text(kizuna_kind[0]) or None if kizuna_kind else None,  # kizuna_kind
+    )
+
+
+def _by_name(pairs: list[tuple[str, str]]) -> Mapping[str, Sequence[str]]:
+    """``{lower-case name: values in message order}`` of (name, value) pairs."""
+    # A comprehension of one-value tuples is the cheapest build for the usual
+    # block, where no name repeats; when one does (two To fields, say), the
+    # comprehension kept only the last value, so gather them all.
+    fields: dict[str, Sequence[str]] = {name.lower(): (value,) for name, value in pairs}
+    if len(fields) < len(pairs):
+        lists: dict[str, list[str]] = {}
+        for name, value in pairs:
+            lists.setdefault(name.lower(), []).append(value)
+        return lists
+    return fields
+
+
+def _parse_headers_stdlib(raw: bytes, internaldate: datetime | None = None) -> MessageFacts:
+    """:func:`parse_headers` through the stdlib parser and :func:`facts_from_message`.
+
+    The reference the fast path is held to, and what decides every block the
+    fast path does not take.
+    """
+    try:
+        msg = _parser.parsebytes(raw)
+    except Exception:  # noqa: BLE001 - the stdlib parser is lenient, but be sure
+        msg = Message()
+    return facts_from_message(msg, internaldate)
 
 
 def parse_headers(raw: bytes, internaldate: datetime | None = None) -> MessageFacts:
     """Parse a raw header block into :class:`MessageFacts`; never raises."""
-    msg = _simple_message(raw)
-    if msg is None:
+    pairs = _split_fields(raw)
+    if pairs is not None:
         try:
-            msg = _parser.parsebytes(raw)
-        except Exception:  # noqa: BLE001 - the stdlib parser is lenient, but be sure
-            msg = Message()
-    return facts_from_message(msg, internaldate)
+            return _facts_from_fields(_by_name(pairs), internaldate)
+        except Exception:  # noqa: BLE001 - pragma: no cover - a bug here must not lose mail
+            pass
+    return _parse_headers_stdlib(raw, internaldate)
 
 
 def is_contact(facts: MessageFacts, max_recipients: int) -> bool:

@@ -36,6 +36,10 @@ from email.policy import compat32
 from .automation import AUTOMATION_FIELDS, automation_reason, automation_reason_from_fields
 from .model import Address, MessageFacts
 
+#: A message's INTERNALDATE, or a function that parses it: the scan passes the
+#: function, since most messages have a usable Date and never need it.
+InternalDate = datetime | Callable[[], "datetime | None"] | None
+
 __all__ = [
     "FETCH_FIELDS",
     "parse_headers",
@@ -328,11 +332,11 @@ def _parse_date(text: str) -> datetime | None:
     return _canonical_date(m)
 
 
-def _date(value: object, internaldate: datetime | None) -> datetime:
+def _date(value: object, internaldate: InternalDate) -> datetime:
     return _date_from_text(None if value is None else decode_text(value), internaldate)
 
 
-def _date_from_text(text: str | None, internaldate: datetime | None) -> datetime:
+def _date_from_text(text: str | None, internaldate: InternalDate) -> datetime:
     """The Date field's decoded ``text`` as an aware datetime, else INTERNALDATE, else the epoch."""
     if text is not None:
         try:
@@ -347,6 +351,8 @@ def _date_from_text(text: str | None, internaldate: datetime | None) -> datetime
                 return parsed
             except (OverflowError, ValueError):
                 pass
+    if callable(internaldate):
+        internaldate = internaldate()
     if internaldate is not None:
         return internaldate if internaldate.tzinfo else internaldate.replace(tzinfo=UTC)
     return datetime(1970, 1, 1, tzinfo=UTC)
@@ -359,7 +365,7 @@ def _msgid(value: object) -> str | None:
     return match.group(0) if match else None
 
 
-def facts_from_message(msg: Message, internaldate: datetime | None = None) -> MessageFacts:
+def facts_from_message(msg: Message, internaldate: InternalDate = None) -> MessageFacts:
     """The facts of one parsed header block (``compat32`` policy)."""
     senders = _addresses(msg.get_all("from") or ())
     recipients = _addresses(
@@ -523,7 +529,7 @@ def _references(value: str) -> tuple[str, ...]:
     return tuple(found[-50:])
 
 
-def _date_value(value: str, internaldate: datetime | None) -> datetime:
+def _date_value(value: str, internaldate: InternalDate) -> datetime:
     """``_date(value, internaldate)`` for a raw field value.
 
     A raw value in the canonical form is its own decoded text, and a year
@@ -590,7 +596,7 @@ def _facts(
     return facts
 
 
-def _facts_from_fields(fields: Mapping[str, Sequence[str]], internaldate: datetime | None) -> MessageFacts:
+def _facts_from_fields(fields: Mapping[str, Sequence[str]], internaldate: InternalDate) -> MessageFacts:
     """The facts of split fields (``{lower-case name: raw values}``).
 
     Equal to :func:`facts_from_message` of the stdlib parser's Message of the
@@ -642,7 +648,7 @@ def _by_name(pairs: list[tuple[str, str]]) -> Mapping[str, Sequence[str]]:
     return fields
 
 
-def _parse_headers_stdlib(raw: bytes, internaldate: datetime | None = None) -> MessageFacts:
+def _parse_headers_stdlib(raw: bytes, internaldate: InternalDate = None) -> MessageFacts:
     """:func:`parse_headers` through the stdlib parser and :func:`facts_from_message`.
 
     The reference the fast path is held to, and what decides every block the
@@ -655,7 +661,7 @@ def _parse_headers_stdlib(raw: bytes, internaldate: datetime | None = None) -> M
     return facts_from_message(msg, internaldate)
 
 
-def parse_headers(raw: bytes, internaldate: datetime | None = None) -> MessageFacts:
+def parse_headers(raw: bytes, internaldate: InternalDate = None) -> MessageFacts:
     """Parse a raw header block into :class:`MessageFacts`; never raises."""
     pairs = _split_fields(raw)
     if pairs is not None:

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import partial
 
 import imapclient
 from imapclient.exceptions import IMAPClientError
@@ -154,7 +155,7 @@ def _prefetch_main(
                 uids = sorted(u for u in client.search(["UID", f"{last_uid + 1}:*"]) if u > last_uid)
                 for chunk in _chunks(uids, batch_size):
                     rows = [
-                        (uid, _pack(parse_headers(header, parse_internaldate(idate) if idate else None)))
+                        (uid, _pack(parse_headers(header, partial(parse_internaldate, idate) if idate else None)))
                         for uid, idate, header in fetch_headers(client, uid_ranges(chunk), FETCH_FIELDS)
                     ]
                     # to the spool file, not the queue: the helper runs far ahead of the
@@ -419,7 +420,7 @@ class Scanner:
         batch = self._prefetch.take(name, uids) if self._prefetch is not None else None
         if batch is None:
             batch = [
-                (uid, parse_headers(header, parse_internaldate(idate) if idate else None))
+                (uid, parse_headers(header, partial(parse_internaldate, idate) if idate else None))
                 for uid, idate, header in fetch_headers(
                     self.client, uid_ranges(uids), FETCH_FIELDS, folder=name
                 )

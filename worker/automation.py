@@ -35,8 +35,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from email.header import decode_header
 from email.message import Message
+
+from .mimewords import decode_words
 
 __all__ = ["AUTOMATION_FIELDS", "automation_reason", "automation_reason_from_fields"]
 
@@ -221,22 +222,7 @@ def _decode(value: str) -> str:
     value = _unraw(value)
     if "\n" in value:  # unfold: "Automatic\r\n reply:" is "Automatic reply:"
         value = _FOLD.sub("", value)
-    if "=?" not in value:
-        return value
-    try:
-        parts = decode_header(value)
-    except Exception:
-        return value
-    out = []
-    for chunk, charset in parts:
-        if isinstance(chunk, str):
-            out.append(chunk)
-            continue
-        try:
-            out.append(chunk.decode(charset or "ascii", "replace"))
-        except LookupError:
-            out.append(chunk.decode("latin-1"))
-    return "".join(out)
+    return decode_words(value, unknown_charset="latin-1")
 
 
 def _split_address(value: str) -> tuple[str, str]:

@@ -21,9 +21,10 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.header import decode_header
 from email.utils import getaddresses, parsedate_to_datetime
 from html.parser import HTMLParser
+
+from .mimewords import decode_words
 
 __all__ = ["Reply", "parse_reply", "strip_quoted", "first_line"]
 
@@ -112,22 +113,7 @@ def _header(msg: email.message.Message, name: str) -> str:
             except UnicodeDecodeError:
                 value = data.decode("cp932", "replace")
     value = re.sub(r"\r?\n[ \t]+", " ", value)
-    if "=?" not in value:
-        return value
-    try:
-        parts = decode_header(value)
-    except Exception:
-        return value
-    out = []
-    for chunk, charset in parts:
-        if isinstance(chunk, str):
-            out.append(chunk)
-            continue
-        try:
-            out.append(chunk.decode(charset or "ascii", "replace"))
-        except LookupError:
-            out.append(chunk.decode("latin-1"))
-    return "".join(out)
+    return decode_words(value, unknown_charset="latin-1")
 
 
 def _sender(msg: email.message.Message) -> tuple[str, str]:

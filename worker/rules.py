@@ -34,6 +34,7 @@ from email.parser import BytesHeaderParser
 from email.policy import compat32
 
 from .automation import AUTOMATION_FIELDS, automation_reason, automation_reason_from_fields
+from .mimewords import decode_words
 from .model import Address, MessageFacts
 
 #: A message's INTERNALDATE, or a function that parses it: the scan passes the
@@ -123,21 +124,7 @@ def decode_text(value: object) -> str:
 
     Never raises; what cannot be decoded is replaced.
     """
-    text = raw_text(value)[:_MAX_TEXT]
-    if "=?" in text:
-        try:
-            decoded = []
-            for chunk, charset in email.header.decode_header(text):
-                if isinstance(chunk, bytes):
-                    try:
-                        decoded.append(chunk.decode(charset or "ascii", "replace"))
-                    except LookupError:
-                        decoded.append(chunk.decode("utf-8", "replace"))
-                else:
-                    decoded.append(chunk)
-            text = "".join(decoded)
-        except (ValueError, AssertionError, UnicodeError, IndexError, email.errors.HeaderParseError):
-            pass  # e.g. "=?utf-8?b?a?=" (bad base64): the text stays as it is
+    text = decode_words(raw_text(value)[:_MAX_TEXT])
     text = text.replace("\x00", "")
     return " ".join(text.split())
 

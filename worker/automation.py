@@ -33,6 +33,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from email.message import Message
@@ -282,27 +283,8 @@ def _subject_reason_uncached(subject: str) -> str | None:
 # and shops send daily), and both verdicts are pure functions of the raw value:
 # memoized, the cache emptied when it is full so memory stays bounded.
 _MEMO_SIZE = 8192
-_SENDER_CACHE: dict[str, str | None] = {}
-_SUBJECT_CACHE: dict[str, str | None] = {}
-_MISSING = "\0missing"  # never a verdict
-
-
-def _sender_reason(value: str) -> str | None:
-    found = _SENDER_CACHE.get(value, _MISSING)
-    if found is _MISSING:
-        if len(_SENDER_CACHE) >= _MEMO_SIZE:
-            _SENDER_CACHE.clear()
-        found = _SENDER_CACHE[value] = _sender_reason_uncached(value)
-    return found
-
-
-def _subject_reason(value: str) -> str | None:
-    found = _SUBJECT_CACHE.get(value, _MISSING)
-    if found is _MISSING:
-        if len(_SUBJECT_CACHE) >= _MEMO_SIZE:
-            _SUBJECT_CACHE.clear()
-        found = _SUBJECT_CACHE[value] = _subject_reason_uncached(value)
-    return found
+_sender_reason = functools.lru_cache(maxsize=_MEMO_SIZE)(_sender_reason_uncached)
+_subject_reason = functools.lru_cache(maxsize=_MEMO_SIZE)(_subject_reason_uncached)
 
 
 def automation_reason(msg: Message) -> str | None:

@@ -26,6 +26,7 @@ import dataclasses
 import email.errors
 import email.header
 import email.utils
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
@@ -137,8 +138,7 @@ def normalize_subject(subject: str) -> str:
 # Address headers repeat a lot (the same people write again and again), and
 # parsing them is the scan's costliest step: plain-string values are memoized,
 # by the whole list of values and, below that, by single mailbox.
-_ADDRESS_CACHE: dict[tuple[str, ...], tuple[Address, ...]] = {}
-_ADDRESS_CACHE_SIZE = 8192
+_MEMO_SIZE = 8192
 
 
 def _addresses(values: Iterable[str]) -> list[Address]:
@@ -148,14 +148,10 @@ def _addresses(values: Iterable[str]) -> list[Address]:
     return list(_address_tuple(values))
 
 
+@functools.lru_cache(maxsize=_MEMO_SIZE)
 def _address_tuple(values: tuple[str, ...]) -> tuple[Address, ...]:
     """The addresses of plain-string header values, memoized."""
-    found = _ADDRESS_CACHE.get(values)
-    if found is None:
-        if len(_ADDRESS_CACHE) >= _ADDRESS_CACHE_SIZE:
-            _ADDRESS_CACHE.clear()
-        found = _ADDRESS_CACHE[values] = tuple(_parse_addresses(values))
-    return found
+    return tuple(_parse_addresses(values))
 
 
 # Plain address lists ("Name <a@b.c>, d@e.f, "Quoted" <g@h.i>"), for which
@@ -221,7 +217,6 @@ _ITEM = re.compile(rf"[ \t\r\n]*{_MAILBOX}[ \t\r\n]*")
 # Items of a list with quoted strings: runs of non-comma text and "..." pairs.
 _QUOTED_ITEMS = re.compile(r'[^",]+(?:"[^"]*"[^",]*)*|(?:"[^"]*"[^",]*)+')
 _NOT_PLAIN = Address("", "")  # cached for an item that is no plain mailbox (a real Address has "@")
-_MAILBOX_CACHE: dict[str, Address | None] = {}
 
 
 class _NotPlain(Exception):
@@ -241,20 +236,18 @@ def _mailbox(item: str) -> Address | None:
 
     Raises _NotPlain when the item is no plain mailbox.
     """
-    try:
-        address = _MAILBOX_CACHE[item]
-    except KeyError:
-        if len(_MAILBOX_CACHE) >= _ADDRESS_CACHE_SIZE:
-            _MAILBOX_CACHE.clear()
-        m = _ITEM.fullmatch(item)
-        if m is None or not item.isascii() and _WIDE_SPACE.search(item) is not None:
-            address = _NOT_PLAIN
-        else:
-            address = _address(*_pair(*m.groups()))
-        _MAILBOX_CACHE[item] = address
+    address = _mailbox_or_not_plain(item)
     if address is _NOT_PLAIN:
         raise _NotPlain
     return address
+
+
+@functools.lru_cache(maxsize=_MEMO_SIZE)
+def _mailbox_or_not_plain(item: str) -> Address | None:
+    m = _ITEM.fullmatch(item)
+    if m is None or not item.isascii() and _WIDE_SPACE.search(item) is not None:
+        return _NOT_PLAIN
+    return _address(*_pair(*m.groups()))
 
 
 def _list_addresses(texts: list[str]) -> list[Address | None]:
@@ -469,31 +462,22 @@ def _plain(value: str) -> bool:
 # Decoded values that were not plain, memoized: encoded subjects and names
 # repeat (a thread's replies, the same sender), and decode_header is slow.
 # Subjects are memoized even when plain: a thread's subject comes back again.
-_TEXT_CACHE: dict[str, str] = {}
-_SUBJECT_CACHE: dict[str, str] = {}
-_TEXT_CACHE_SIZE = 8192
 
 
 def _text(value: str) -> str:
     """``decode_text(value)`` for a raw field value, at the least cost."""
     if _plain(value):
         return " ".join(value.split())
-    found = _TEXT_CACHE.get(value)
-    if found is None:
-        if len(_TEXT_CACHE) >= _TEXT_CACHE_SIZE:
-            _TEXT_CACHE.clear()
-        found = _TEXT_CACHE[value] = decode_text(value)
-    return found
+    return _decoded(value)
 
 
+_decoded = functools.lru_cache(maxsize=_MEMO_SIZE)(decode_text)
+
+
+@functools.lru_cache(maxsize=_MEMO_SIZE)
 def _subject(value: str) -> str:
     """``decode_text(value)`` of a raw Subject, memoized."""
-    found = _SUBJECT_CACHE.get(value)
-    if found is None:
-        if len(_SUBJECT_CACHE) >= _TEXT_CACHE_SIZE:
-            _SUBJECT_CACHE.clear()
-        found = _SUBJECT_CACHE[value] = _text(value)
-    return found
+    return _text(value)
 
 
 # A Message-ID as decode_text leaves it: ASCII between angle brackets, without

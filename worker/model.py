@@ -40,7 +40,7 @@ class MessageFacts:
     in_reply_to: str | None = None
     references: tuple[str, ...] = ()
     automated: str | None = None  # the reason it is automated, or None for personal mail
-    recipient_count: int = 0  # raw count before de-duplication, for the recipients cap
+    recipient_count: int = 0  # distinct recipient addresses (To+Cc+Bcc), for the recipients cap
     kizuna_id: str | None = None  # X-Kizuna-Id when Kizuna wrote it
     kizuna_kind: str | None = None  # X-Kizuna-Kind when Kizuna wrote it
 

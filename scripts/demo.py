@@ -104,11 +104,12 @@ def main() -> None:
         config = workdir / "config.toml"
         config.write_text(server.kizuna_config(
             workdir / "state.db", [ME[1]],
+            account={"display_name": ME[0]},
             policy={"exclude": ["@bank.example"]},
             outreach={"reason": "I am moving into product design and would love your view on it.",
                       "max_drafts_per_run": 5},
             api={"enabled": False},
-        ).replace('display_name = "Kizuna Tester"', f'display_name = "{ME[0]}"'))
+        ))
         print(f"Demo mailbox on 127.0.0.1:{server.port} (user {server.user}); config {config}")
         kizuna(config, "scan")
         kizuna(config, "contacts", "--dormant")

@@ -410,26 +410,35 @@ namespace inbox {{
             for name in filenames:
                 os.chown(os.path.join(dirpath, name), self.uid, self.gid)
 
-    def kizuna_config(self, state_path: Path, addresses: list[str], **sections: dict[str, object]) -> str:
-        """A Kizuna config (TOML text) pointing at this server."""
-        lines = [
-            "[account]",
-            f'host = "{self.host}"',
-            f"port = {self.port}",
-            'security = "none"',
-            f'username = "{self.user}"',
-            f'password = "{self.password}"',
-            "addresses = [" + ", ".join(f'"{a}"' for a in addresses) + "]",
-            'display_name = "Kizuna Tester"',
-            "",
-            "[state]",
-            f'path = "{state_path}"',
-        ]
-        for section, values in sections.items():
+    def kizuna_config(
+        self,
+        state_path: Path,
+        addresses: list[str],
+        *,
+        account: dict[str, object | None] | None = None,
+        **sections: dict[str, object],
+    ) -> str:
+        """A Kizuna config (TOML text) pointing at this server.
+
+        ``account`` overrides keys of ``[account]`` (None leaves a key out);
+        every other keyword is a section of its own.
+        """
+        values: dict[str, object | None] = {
+            "host": self.host,
+            "port": self.port,
+            "security": "none",
+            "username": self.user,
+            "password": self.password,
+            "addresses": list(addresses),
+            "display_name": "Kizuna Tester",
+            **(account or {}),
+        }
+        all_sections = {"account": values, "state": {"path": str(state_path)}, **sections}
+        lines: list[str] = []
+        for section, entries in all_sections.items():
             lines += ["", f"[{section}]"]
-            for key, value in values.items():
-                lines.append(f"{key} = {_toml_value(value)}")
-        return "\n".join(lines) + "\n"
+            lines += [f"{key} = {_toml_value(value)}" for key, value in entries.items() if value is not None]
+        return "\n".join(lines).lstrip() + "\n"
 
 
 def _toml_value(value: object) -> str:

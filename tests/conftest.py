@@ -128,11 +128,12 @@ def sample_mailbox(server: DevMail) -> None:
 
 
 def write_config(dovecot: DevMail, tmp_path: Path, addresses: list[str] | None = None,
-                 **sections: dict[str, object]) -> Cli:
+                 account: dict[str, object | None] | None = None, **sections: dict[str, object]) -> Cli:
+    """A config for ``dovecot`` in ``tmp_path`` (``account`` overrides [account] keys)."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     state = tmp_path / "state" / "state.db"
     config = tmp_path / "config.toml"
-    config.write_text(dovecot.kizuna_config(state, addresses or ME, **sections))
+    config.write_text(dovecot.kizuna_config(state, addresses or ME, account=account, **sections))
     return Cli(config, state)
 
 

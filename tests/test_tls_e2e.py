@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Cli, _need_dovecot, message
+from conftest import Cli, _need_dovecot, message, write_config
 from devmail import DevMail
 
 
@@ -25,14 +25,8 @@ def tls_dovecot() -> Iterator[DevMail]:
 
 def _config(server: DevMail, tmp_path: Path, security: str, port: int, ca_file: Path | None,
             host: str = "127.0.0.1") -> Cli:
-    config = tmp_path / "config.toml"
-    ca = f'ca_file = "{ca_file}"\n' if ca_file else ""
-    config.write_text(
-        f'[account]\nhost = "{host}"\nport = {port}\nsecurity = "{security}"\n{ca}'
-        f'username = "{server.user}"\npassword = "{server.password}"\naddresses = ["me@example.com"]\n'
-        f'[state]\npath = "{tmp_path}/state/state.db"\n[api]\nenabled = false\n'
-    )
-    return Cli(config, tmp_path / "state" / "state.db")
+    return write_config(server, tmp_path, api={"enabled": False}, addresses=["me@example.com"],
+                        account={"host": host, "port": port, "security": security, "ca_file": ca_file})
 
 
 @pytest.mark.parametrize("security", ["tls", "starttls"])

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import Cli, _need_dovecot, message
+from conftest import Cli, _need_dovecot, message, write_config
 from devmail import DevMail
 
 GOOD_TOKEN = "ya29.fresh-token"
@@ -54,14 +54,8 @@ def oauth_dovecot() -> Iterator[DevMail]:
 
 
 def _cli(server: DevMail, tmp_path: Path, token: str) -> Cli:
-    config = tmp_path / "config.toml"
-    command = f"echo {token}"
-    config.write_text(
-        f'[account]\nhost = "127.0.0.1"\nport = {server.port}\nsecurity = "none"\n'
-        f'username = "{server.user}"\noauth2_token_cmd = "{command}"\naddresses = ["me@example.com"]\n'
-        f'[state]\npath = "{tmp_path}/state/state.db"\n[api]\nenabled = false\n'
-    )
-    return Cli(config, tmp_path / "state" / "state.db")
+    return write_config(server, tmp_path, api={"enabled": False}, addresses=["me@example.com"],
+                        account={"password": None, "oauth2_token_cmd": f"echo {token}"})
 
 
 def test_xoauth2_login_with_a_fresh_token(oauth_dovecot: DevMail, tmp_path: Path) -> None:

@@ -325,14 +325,10 @@ def test_fast_header_parse_matches_the_stdlib(fields: list[tuple[str, list[str]]
     text = "".join(f"{name}: {''.join(bits)}\r\n" for name, bits in fields)
     raw = text.encode("latin-1" if latin else "utf-8", "replace") + end
     reference = rules._parser.parsebytes(raw)
-    fast = rules._simple_message(raw)
+    fast = rules._split_fields(raw)
     if fast is not None:
-        assert list(fast.raw_items()) == list(reference.raw_items())
-        for name in ("from", "to", "subject", "date", "x-a"):
-            assert str(fast.get(name)) == str(reference.get(name))
-            assert [str(v) for v in fast.get_all(name) or []] == [
-                str(v) for v in reference.get_all(name) or []]
-        assert rules.facts_from_message(fast) == rules.facts_from_message(reference)
+        assert fast == list(reference.raw_items())
+    assert rules.parse_headers(raw) == rules._parse_headers_stdlib(raw)
 
 
 @settings(max_examples=400, deadline=None)

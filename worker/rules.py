@@ -411,45 +411,6 @@ def _split_fields(raw: bytes) -> list[tuple[str, str]] | None:
     return pairs
 
 
-class _SimpleMessage(Message):
-    """A :class:`Message` of well-formed fields with a by-name index.
-
-    :meth:`get` and :meth:`get_all` answer exactly as :class:`Message` would
-    (``compat32`` hands ASCII values back unchanged and wraps 8-bit ones in a
-    :class:`~email.header.Header`), without its linear scan. Private to
-    :func:`_simple_message` (never mutated).
-    """
-
-    def __init__(self, headers: list[tuple[str, str]]) -> None:
-        super().__init__()
-        self._headers = headers
-        index: dict[str, list[tuple[str, str]]] = {}
-        for name, value in headers:
-            index.setdefault(name.lower(), []).append((name, value))
-        self._index = index
-
-    def _fetch(self, name: str, value: str) -> object:
-        return value if value.isascii() else self.policy.header_fetch_parse(name, value)
-
-    def get(self, name: str, failobj: object = None) -> object:  # type: ignore[override]
-        values = self._index.get(name.lower())
-        return self._fetch(*values[0]) if values else failobj
-
-    def get_all(self, name: str, failobj: object = None) -> object:  # type: ignore[override]
-        values = self._index.get(name.lower())
-        return [self._fetch(k, v) for k, v in values] if values else failobj
-
-
-def _simple_message(raw: bytes) -> Message | None:
-    """The :class:`Message` the stdlib header parser would build, for simple blocks only.
-
-    None where :func:`_split_fields` is None. (The scan itself no longer builds
-    a Message; this shows that the split agrees with the stdlib parser.)
-    """
-    pairs = _split_fields(raw)
-    return None if pairs is None else _SimpleMessage(pairs)
-
-
 def _plain(value: str) -> bool:
     """Whether :func:`decode_text` of ``value`` only collapses its white space.
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Cli, _need_dovecot, message, write_config
+from conftest import Cli, _need_dovecot, alice_mailbox, write_config
 from devmail import DevMail
 
 
@@ -16,8 +16,7 @@ def tls_dovecot() -> Iterator[DevMail]:
     server = DevMail(tls=True)
     server.start()
     try:
-        server.append("INBOX", message("a@example.net", "me@example.com", "hi", "Fri, 02 Jan 2015 10:00:00 +0000"))
-        server.append("Sent", message("me@example.com", "a@example.net", "q", "Thu, 01 Jan 2015 10:00:00 +0000"))
+        alice_mailbox(server)  # one contact, both ways
         yield server
     finally:
         server.cleanup()

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import Cli, _need_dovecot, message, write_config
+from conftest import Cli, _need_dovecot, alice_mailbox, write_config
 from devmail import DevMail
 
 GOOD_TOKEN = "ya29.fresh-token"
@@ -45,8 +45,7 @@ def oauth_dovecot() -> Iterator[DevMail]:
     server = DevMail(oauth2_introspection_url=f"http://127.0.0.1:{http.server_address[1]}/introspect")
     server.start()
     try:
-        server.append("INBOX", message("a@example.net", "me@example.com", "hi", "Fri, 02 Jan 2015 10:00:00 +0000"))
-        server.append("Sent", message("me@example.com", "a@example.net", "q", "Thu, 01 Jan 2015 10:00:00 +0000"))
+        alice_mailbox(server)  # one contact, both ways
         yield server
     finally:
         server.cleanup()

@@ -156,3 +156,33 @@ def test_neomutt_shows_the_japanese_draft(drafting: Cli, dovecot: DevMail, tmp_p
         assert "山田さん" in screen and "ご無沙汰しております" in screen, screen
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], check=False)
+
+
+def _send_with_new_message_id(server: DevMail, subject_suffix: str = "") -> None:
+    """What Gmail's web client or Outlook do: the sent copy gets a Message-ID of its own."""
+    with server.client() as client:
+        client.select_folder("Drafts")
+        uids = client.search(["ALL"])
+        raw = client.fetch(uids, ["BODY.PEEK[]"])[uids[0]][b"BODY[]"]
+        draft = email.message_from_bytes(raw, policy=email.policy.default)
+        del draft["Message-ID"]
+        draft["Message-ID"] = "<rewritten-by-the-client@mail.example>"
+        subject = draft["Subject"] + subject_suffix
+        del draft["Subject"]
+        draft["Subject"] = subject
+        client.append("Sent", draft.as_bytes(policy=email.policy.SMTP), flags=(b"\\Seen",))
+        client.delete_messages(uids)
+        client.expunge()
+
+
+@pytest.mark.parametrize(("suffix", "status"), [("", "sent, awaiting reply"),
+                                                 (" (edited)", "declined (no draft before ")])
+def test_sent_is_recognised_by_recipient_and_subject(
+    drafting: Cli, dovecot: DevMail, suffix: str, status: str
+) -> None:
+    drafting.json("draft", "--to", "alice@example.net")
+    _send_with_new_message_id(dovecot, suffix)
+    drafting.json("scan")
+    drafting.json("draft", "--to", "taro@example.jp")  # reconciles the state with Drafts
+    got = {c["email"]: c["status"] for c in drafting.json("contacts")}
+    assert got["alice@example.net"].startswith(status)

@@ -57,8 +57,18 @@ class DaemonProcess:
             stdout=subprocess.DEVNULL, stderr=log, cwd=ROOT,
         )
         log.close()
-        wait_for(lambda: self.log().count("event=watch_connected") >= 2 and "event=cycle " in self.log(),
-                 what="the daemon to start, watch INBOX and Sent and finish its first cycle")
+
+        def ready() -> bool:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise AssertionError(f"the daemon exited with {self.proc.returncode}:\n{self.log()[-3000:]}")
+            return self.log().count("event=watch_connected") >= 2 and "event=cycle " in self.log()
+
+        try:
+            # generous: a loaded CI machine may start Python slowly; this bounds a hang, it times nothing
+            wait_for(ready, timeout=60, what="the daemon to start, watch INBOX and Sent and finish its first cycle")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\ndaemon log:\n{self.log()[-3000:]}") from None
         return self
 
     def log(self) -> str:

@@ -38,10 +38,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
-
 from worker.errors import SecretError
 from worker.fsutil import ensure_private_file, private_dir, write_private
 
@@ -199,6 +195,8 @@ class Vault:
         return value.encode("utf-8")
 
     def _derive(self, salt: bytes) -> bytes:
+        from cryptography.hazmat.primitives.kdf.scrypt import Scrypt  # noqa: PLC0415 - kept off startup
+
         kdf = Scrypt(salt=salt, length=_KEY_BYTES, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P)
         return kdf.derive(self._passphrase())
 
@@ -295,6 +293,8 @@ class Vault:
         if key is None:  # create=True always yields a key; this keeps mypy honest
             raise SecretError(f"no key available to encrypt the {_what(name)}")
         nonce = secrets.token_bytes(_NONCE_BYTES)
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: PLC0415 - kept off startup
+
         sealed = AESGCM(key).encrypt(nonce, plaintext, _aad(name, scheme))
         return {
             "scheme": scheme,
@@ -342,6 +342,9 @@ class Vault:
                     f"store it again with `{_command(name)}`"
                 )
             key = found
+
+        from cryptography.exceptions import InvalidTag  # noqa: PLC0415 - kept off startup
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: PLC0415
 
         try:
             return AESGCM(key).decrypt(

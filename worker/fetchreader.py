@@ -40,10 +40,13 @@ FetchItem = tuple[int, bytes | None, bytes]
 
 _CHUNK = 1 << 20
 _LITERAL_END = re.compile(rb"~?\{(\d+)\+?\}$")
-# Dovecot's (and most servers') exact shape: one regex, no tokenizing.
-_FAST = re.compile(
-    rb'\* \d+ FETCH \(UID (\d+) INTERNALDATE "([^"\\]*)" BODY\[[^\]"]*\] \{(\d+)\}$'
-)
+# Dovecot's (and most servers') exact shape, read without tokenizing: the
+# response's head, then the section echo (compared as bytes when it is the one
+# we sent: a regex walking its 200 bytes costs more than the rest of the
+# message), then the literal's size.
+_FAST_HEAD = re.compile(rb'\* \d+ FETCH \(UID (\d+) INTERNALDATE "([^"\\\r\n]*)" ')
+_FAST_LITERAL = re.compile(rb" \{(\d+)\}\r\n")
+_FAST_SECTION = re.compile(rb'BODY\[[^\]"\r\n]*\] \{(\d+)\}\r\n')
 _UNTAGGED = re.compile(rb"\* (\d+) (\w+)", re.ASCII)
 _TOKEN = re.compile(
     rb"[ \t]*(?:"
@@ -60,8 +63,11 @@ _LITERAL = object()
 
 def fetch_command(uids: str, fields: Sequence[str]) -> bytes:
     """The FETCH arguments for a UID set and header field names."""
-    names = " ".join(f.upper() for f in fields)
-    return f"UID FETCH {uids} (UID INTERNALDATE BODY.PEEK[HEADER.FIELDS ({names})])".encode("ascii")
+    return f"UID FETCH {uids} (UID INTERNALDATE BODY.PEEK[{_section(fields)}])".encode("ascii")
+
+
+def _section(fields: Sequence[str]) -> str:
+    return f"HEADER.FIELDS ({' '.join(f.upper() for f in fields)})"
 
 
 class FetchParser:
@@ -73,8 +79,9 @@ class FetchParser:
     responses as imaplib stores them: ``(type, data)``.
     """
 
-    def __init__(self, tag: bytes) -> None:
+    def __init__(self, tag: bytes, echo: bytes = b"") -> None:
         self.tag = tag
+        self.echo = echo  # the section as sent, e.g. b"BODY[HEADER.FIELDS (FROM TO)]"
         self._tag_prefix = tag + b" "
         self.buf = b""
         self.pos = 0
@@ -102,23 +109,30 @@ class FetchParser:
         buf = self.buf
         pos = self.pos
         end = len(buf)
-        fast = _FAST.match
+        head = _FAST_HEAD.match
+        literal = _FAST_LITERAL.match
+        section = _FAST_SECTION.match
+        echo = self.echo
+        echo_end = len(echo)
+        starts = buf.startswith
         literal_end = _LITERAL_END.search
         while not self.done:
             # Fast path: "* n FETCH (UID u INTERNALDATE "..." BODY[...] {n}\r\n<n bytes>)\r\n"
-            eol = buf.find(b"\r\n", pos)
-            if eol < 0:
-                break
-            m = fast(buf, pos, eol)
+            m = head(buf, pos)
             if m is not None:
-                start = eol + 2
-                stop = start + int(m.group(3))
-                if stop + 3 > end:
-                    break
-                if buf[stop:stop + 3] == b")\r\n":
-                    out.append((int(m.group(1)), m.group(2), buf[start:stop]))
-                    pos = stop + 3
-                    continue
+                after = m.end()
+                sized = literal(buf, after + echo_end) if echo and starts(echo, after) else None
+                if sized is None:
+                    sized = section(buf, after)
+                if sized is not None:
+                    start = sized.end()
+                    stop = start + int(sized.group(1))
+                    if stop + 3 > end:
+                        break
+                    if buf[stop:stop + 3] == b")\r\n":
+                        out.append((int(m.group(1)), m.group(2), buf[start:stop]))
+                        pos = stop + 3
+                        continue
             # General path: collect the whole response (lines and literals).
             segments: list[bytes] = []
             literals: list[bytes] = []
@@ -319,7 +333,7 @@ def fetch_headers(
     for typ in ("OK", "NO", "BAD"):
         imap.untagged_responses.pop(typ, None)
     tag = imap._new_tag()  # noqa: SLF001 - imaplib's own tag counter keeps it consistent
-    parser = FetchParser(tag)
+    parser = FetchParser(tag, f"BODY[{_section(fields)}]".encode("ascii"))
     broken = False
     try:
         try:

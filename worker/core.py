@@ -19,7 +19,6 @@ import imapclient
 
 from .config import Config
 from .imap import connect
-from .language import is_japanese_text
 from .model import Contact
 from .scan import Scanner, ScanResult
 from .store import Store
@@ -95,7 +94,7 @@ class Kizuna:
 
     def _contact_count(self) -> int:
         """How many contacts, recomputed only when the messages or the rules changed."""
-        key = json.dumps([self.store.max_message_id(), self.store.query("SELECT COUNT(*) FROM messages")[0][0],
+        key = json.dumps([self.store.max_message_id(), self.store.row_count(),
                           self.config.policy.max_recipients, sorted(self.config.me)])
         cached = self.store.get_meta("contact_count")
         if cached:
@@ -114,6 +113,8 @@ class Kizuna:
         now = now or datetime.now(UTC)
         policy = self.config.policy
         cutoff = now - timedelta(days=policy.dormant_after_days)
+        from .language import is_japanese_text  # noqa: PLC0415 - kept off the scan's startup
+
         statuses = self._reconnection_status()
         result = []
         for contact in self._contacts():

@@ -165,7 +165,7 @@ class Outreach:
             hit = self.store.query(
                 f"""SELECT m.message_id FROM messages m
                     WHERE m.sender IN ({marks}) AND (
-                        m.message_id = ? OR (
+                        m.mkey = ? OR (
                             m.subject = ? AND m.tkey >= ?
                             AND EXISTS (SELECT 1 FROM recipients r WHERE r.msg = m.id AND r.email = ?)))
                     LIMIT 1""",

@@ -222,7 +222,8 @@ class ReplyProcessor:
             sent_at = None
             if row["sent_message_id"]:
                 hit = self.store.query(
-                    "SELECT MIN(tkey) FROM messages WHERE message_id = ?", (row["sent_message_id"],)
+                    "SELECT MIN(tkey) FROM messages WHERE mkey = ? AND message_id = ?",
+                    (row["sent_message_id"], row["sent_message_id"]),
                 )
                 sent_at = decode_time(hit[0][0]) if hit and hit[0][0] is not None else None
             if sent_at is None:

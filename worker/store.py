@@ -29,7 +29,9 @@ from .fsutil import ensure_private_file, private_dir
 from .model import Contact, MessageFacts
 from .rules import normalize_subject
 
-__all__ = ["Store", "FolderCursor", "MIGRATIONS", "encode_time", "decode_time"]
+__all__ = [
+    "Store", "FolderCursor", "MIGRATIONS", "Staging", "StagedBatch", "message_rows", "encode_time", "decode_time",
+]
 
 Migration = Callable[[sqlite3.Connection], None]
 
@@ -150,12 +152,114 @@ def _m4_lean_indexes(db: sqlite3.Connection) -> None:
     db.execute("DROP INDEX IF EXISTS recipients_email")
 
 
+def _m5_no_message_id_index(db: sqlite3.Connection) -> None:
+    # Lookups by Message-ID go through mkey, which equals it whenever there is one.
+    db.execute("DROP INDEX IF EXISTS messages_message_id")
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("scan", _m1_scan),
     ("reconnections", _m2_reconnections),
     ("reminders", _m3_reminders),
     ("lean-indexes", _m4_lean_indexes),
+    ("no-message-id-index", _m5_no_message_id_index),
 ]
+
+#: The indexes on the message tables, dropped for a bulk load (:meth:`Store.bulk_load`).
+_MESSAGE_INDEXES = {
+    "messages_mkey": "CREATE INDEX messages_mkey ON messages (mkey)",
+    "messages_sender": "CREATE INDEX messages_sender ON messages (sender)",
+    "recipients_msg": "CREATE INDEX recipients_msg ON recipients (msg)",
+}
+_MESSAGE_COLUMNS = (
+    "id, folder, uid, mkey, message_id, tkey, sender, sender_name, subject, thread, "
+    "in_reply_to, refs, automated, rcpt_count, kizuna_id, kizuna_kind"
+)
+_INSERT_MESSAGE = f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES ({', '.join('?' * 16)})"
+
+
+def message_rows(
+    folder: str, uidvalidity: int, batch: Iterable[tuple[int, MessageFacts]], first_id: int
+) -> tuple[list[tuple[object, ...]], list[tuple[int, str, str]]]:
+    """The ``messages`` and ``recipients`` rows of a batch, numbered from ``first_id``."""
+    rows_m: list[tuple[object, ...]] = []
+    rows_r: list[tuple[int, str, str]] = []
+    msg = first_id
+    for uid, facts in batch:
+        sender = facts.sender
+        rows_m.append((
+            msg,
+            folder,
+            uid,
+            facts.message_id or f"{folder}/{uidvalidity}/{uid}",
+            facts.message_id,
+            encode_time(facts.date),
+            sender.email if sender else None,
+            sender.name if sender else None,
+            facts.subject,
+            normalize_subject(facts.subject),
+            facts.in_reply_to,
+            " ".join(facts.references) or None,
+            facts.automated,
+            facts.recipient_count,
+            facts.kizuna_id,
+            facts.kizuna_kind,
+        ))
+        rows_r.extend((msg, a.email, a.name) for a in facts.recipients)
+        msg += 1
+    return rows_m, rows_r
+
+
+@dataclass(frozen=True, slots=True)
+class StagedBatch:
+    """Where one batch sits in a :class:`Staging` database (inclusive row ranges)."""
+
+    first: int
+    last: int
+    first_recipient: int
+    last_recipient: int
+
+
+class Staging:
+    """A scratch database a scan helper process fills with finished rows.
+
+    The same tables as the state's, without indexes or constraints; the
+    scanning process copies each batch over with :meth:`Store.merge_staged`,
+    so the rows cross between the processes inside SQLite, never as Python
+    objects. Written by one process, read by another; its contents are
+    worthless after the scan (no journal, no fsync).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.db = sqlite3.connect(path, timeout=60.0, isolation_level=None)
+        # No journal: nothing is ever rolled back, and a WAL would be copied
+        # into the file once more when the last connection closes.
+        self.db.execute("PRAGMA journal_mode=OFF")
+        self.db.execute("PRAGMA synchronous=OFF")
+        self.db.execute(f"CREATE TABLE IF NOT EXISTS messages ({_MESSAGE_COLUMNS.replace('id, ', 'id INTEGER PRIMARY KEY, ', 1)})")
+        self.db.execute("CREATE TABLE IF NOT EXISTS recipients (msg INTEGER NOT NULL, email TEXT NOT NULL, name TEXT)")
+        self.next_id = int(self.db.execute("SELECT COALESCE(MAX(id), 0) FROM messages").fetchone()[0]) + 1
+        self.next_recipient = int(self.db.execute("SELECT COALESCE(MAX(rowid), 0) FROM recipients").fetchone()[0]) + 1
+
+    def add(self, folder: str, uidvalidity: int, batch: Iterable[tuple[int, MessageFacts]]) -> StagedBatch:
+        """Stage a batch (committed when this returns) and say where it is."""
+        rows_m, rows_r = message_rows(folder, uidvalidity, batch, self.next_id)
+        first_r = self.next_recipient
+        self.db.execute("BEGIN")
+        self.db.executemany(_INSERT_MESSAGE, rows_m)
+        self.db.executemany(
+            "INSERT INTO recipients (rowid, msg, email, name) VALUES (?, ?, ?, ?)",
+            [(first_r + i, *row) for i, row in enumerate(rows_r)],
+        )
+        self.db.execute("COMMIT")
+        staged = StagedBatch(self.next_id, self.next_id + len(rows_m) - 1, first_r, first_r + len(rows_r) - 1)
+        self.next_id += len(rows_m)
+        self.next_recipient += len(rows_r)
+        return staged
+
+    def close(self) -> None:
+        self.db.close()
+
 
 # A message time is stored as one sortable integer: UTC seconds and the
 # original UTC offset, so the latest message keeps its own offset on output.
@@ -213,6 +317,7 @@ class Store:
             raise StateError(f"cannot open state {self.path}: {exc.strerror or exc}") from None
         self.lock = threading.RLock()
         self._migrate()
+        self._ensure_indexes()  # a bulk load cut off left them dropped
 
     # -- plumbing ----------------------------------------------------------------
 
@@ -317,23 +422,23 @@ class Store:
 
     def reset_folder(self, db: sqlite3.Connection, folder: str, uidvalidity: int) -> None:
         """Forget a folder's messages and cursor (new UIDVALIDITY, RFC 4549)."""
-        db.execute(
-            "DELETE FROM recipients WHERE msg IN (SELECT id FROM messages WHERE folder = ?)", (folder,)
-        )
-        db.execute("DELETE FROM messages WHERE folder = ?", (folder,))
+        if db.execute("SELECT 1 FROM messages WHERE folder = ? LIMIT 1", (folder,)).fetchone():
+            self._forget_folder_messages(db, folder)
         db.execute(
             "INSERT OR REPLACE INTO folders (name, uidvalidity, last_uid) VALUES (?, ?, 0)",
             (folder, uidvalidity),
         )
 
+    def _forget_folder_messages(self, db: sqlite3.Connection, folder: str) -> None:
+        db.execute(
+            "DELETE FROM recipients WHERE msg IN (SELECT id FROM messages WHERE folder = ?)", (folder,)
+        )
+        db.execute("DELETE FROM messages WHERE folder = ?", (folder,))
+
     def drop_folder(self, folder: str) -> None:
         """Forget a folder that no longer exists on the server (or is no longer scanned)."""
         with self.transaction() as db:
-            db.execute(
-                "DELETE FROM recipients WHERE msg IN (SELECT id FROM messages WHERE folder = ?)",
-                (folder,),
-            )
-            db.execute("DELETE FROM messages WHERE folder = ?", (folder,))
+            self._forget_folder_messages(db, folder)
             db.execute("DELETE FROM folders WHERE name = ?", (folder,))
 
     def save_cursor(
@@ -382,45 +487,112 @@ class Store:
             "SELECT uid FROM messages WHERE folder = ? AND uid BETWEEN ? AND ?",
             (folder, min(uids), max(uids)),
         )}
-        next_id = int(db.execute("SELECT COALESCE(MAX(id), 0) FROM messages").fetchone()[0]) + 1
-        ids: list[int] = []
-        rows_m: list[tuple[object, ...]] = []
-        rows_r: list[tuple[int, str, str]] = []
-        for uid, facts in batch:
-            if uid in known:
-                continue
-            known.add(uid)
-            msg = next_id
-            next_id += 1
-            sender = facts.sender
-            rows_m.append((
-                msg,
-                folder,
-                uid,
-                facts.message_id or f"{folder}/{uidvalidity}/{uid}",
-                facts.message_id,
-                encode_time(facts.date),
-                sender.email if sender else None,
-                sender.name if sender else None,
-                facts.subject,
-                normalize_subject(facts.subject),
-                facts.in_reply_to,
-                " ".join(facts.references) or None,
-                facts.automated,
-                facts.recipient_count,
-                facts.kizuna_id,
-                facts.kizuna_kind,
-            ))
-            ids.append(msg)
-            rows_r.extend((msg, a.email, a.name) for a in facts.recipients)
-        db.executemany(
-            "INSERT INTO messages (id, folder, uid, mkey, message_id, tkey, sender, sender_name, "
-            "subject, thread, in_reply_to, refs, automated, rcpt_count, kizuna_id, kizuna_kind) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            rows_m,
-        )
+        if known:
+            fresh = []
+            for uid, facts in batch:
+                if uid not in known:
+                    known.add(uid)
+                    fresh.append((uid, facts))
+            batch = fresh
+        first = int(db.execute("SELECT COALESCE(MAX(id), 0) FROM messages").fetchone()[0]) + 1
+        rows_m, rows_r = message_rows(folder, uidvalidity, batch, first)
+        db.executemany(_INSERT_MESSAGE, rows_m)
         db.executemany("INSERT INTO recipients (msg, email, name) VALUES (?, ?, ?)", rows_r)
+        return list(range(first, first + len(rows_m)))
+
+    # -- staged batches (a scan helper process writes them) ---------------------------
+
+    def attach_staging(self, path: Path) -> None:
+        """Attach a :class:`Staging` database as ``staging`` (outside a transaction)."""
+        with self.lock:
+            try:
+                self.db.execute("ATTACH DATABASE ? AS staging", (str(path),))
+            except sqlite3.OperationalError as exc:
+                raise _state_error(exc, path) from None
+
+    def detach_staging(self) -> None:
+        with self.lock:
+            with contextlib.suppress(sqlite3.OperationalError):  # not attached, or closed
+                self.db.execute("DETACH DATABASE staging")
+
+    def merge_staged(self, db: sqlite3.Connection, batch: StagedBatch) -> list[int]:
+        """Copy one staged batch into the state, as :meth:`add_messages` would have.
+
+        The rows move inside SQLite (``INSERT ... SELECT``), renumbered after
+        the state's last row; a UID the state already has is skipped along
+        with its recipients. Call inside :meth:`transaction` with the staging
+        database attached (:meth:`attach_staging`).
+        """
+        if batch.last < batch.first:
+            return []
+        base = int(db.execute("SELECT COALESCE(MAX(id), 0) FROM messages").fetchone()[0]) + 1
+        shift = base - batch.first
+        inserted = db.execute(
+            f"INSERT OR IGNORE INTO messages ({_MESSAGE_COLUMNS}) "
+            f"SELECT id + ?, {_MESSAGE_COLUMNS.partition(', ')[2]} FROM staging.messages "
+            "WHERE id BETWEEN ? AND ?",
+            (shift, batch.first, batch.last),
+        ).rowcount
+        count = batch.last - batch.first + 1
+        recipients = (
+            "INSERT INTO recipients (msg, email, name) SELECT msg + ?, email, name "
+            "FROM staging.recipients WHERE rowid BETWEEN ? AND ?"
+        )
+        if inserted == count:
+            db.execute(recipients, (shift, batch.first_recipient, batch.last_recipient))
+            return list(range(base, base + count))
+        ids = [row[0] for row in db.execute(
+            "SELECT id FROM messages WHERE id BETWEEN ? AND ? ORDER BY id", (base, base + count - 1)
+        )]
+        db.execute(
+            recipients + " AND msg + ? IN (SELECT id FROM messages WHERE id BETWEEN ? AND ?)",
+            (shift, batch.first_recipient, batch.last_recipient, shift, base, base + count - 1),
+        )
         return ids
+
+    # -- bulk loads --------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def bulk_load(self, bulk: bool = True) -> Iterator[None]:
+        """Set the state up for adding many messages, and back when done.
+
+        Keeping the message indexes up to date row by row costs more than the
+        rows on a first scan; building them once at the end costs a fraction.
+        The WAL is checkpointed once at the end instead of every few batches.
+        If the process dies in between, the next :class:`Store` opened builds
+        the indexes (and SQLite checkpoints the WAL).
+        """
+        if not bulk:
+            yield
+            return
+        with self.transaction() as db:
+            for name in _MESSAGE_INDEXES:
+                db.execute(f"DROP INDEX IF EXISTS {name}")
+        with self.lock:
+            self.db.execute("PRAGMA wal_autocheckpoint=0")
+        try:
+            yield
+        finally:
+            self._ensure_indexes()
+            with self.lock, contextlib.suppress(sqlite3.Error):
+                self.db.execute("PRAGMA wal_autocheckpoint=1000")
+                self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def _ensure_indexes(self) -> None:
+        try:
+            self._build_missing_indexes()
+        except StateLocked:  # a bulk load in another process builds them when it ends
+            pass
+
+    def _build_missing_indexes(self) -> None:
+        present = {row[0] for row in self.query("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        missing = [name for name in _MESSAGE_INDEXES if name not in present]
+        if missing and "messages" in {row[0] for row in self.query(
+            "SELECT name FROM sqlite_master WHERE type = 'table'"
+        )}:
+            with self.transaction() as db:
+                for name in missing:
+                    db.execute(_MESSAGE_INDEXES[name].replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS"))
 
     def folder_uids(self, folder: str) -> set[int]:
         return {row[0] for row in self.query("SELECT uid FROM messages WHERE folder = ?", (folder,))}
@@ -435,6 +607,10 @@ class Store:
             if row:
                 db.execute("DELETE FROM recipients WHERE msg = ?", (row[0],))
                 db.execute("DELETE FROM messages WHERE id = ?", (row[0],))
+
+    def row_count(self) -> int:
+        """Message rows (a message in several folders counted once per folder)."""
+        return int(self.query("SELECT COUNT(*) FROM messages")[0][0])
 
     def message_count(self) -> int:
         """Messages indexed, a message in several folders counted once."""

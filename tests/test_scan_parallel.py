@@ -1,0 +1,194 @@
+"""The big-scan paths: a helper process staging batches, and indexes built after a bulk load.
+
+Each is held to the plain scan: the same rows in the state, the same contacts.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from conftest import Cli, message, write_config
+from devmail import DevMail
+
+import worker.scan as scan_module
+from worker.config import load_config
+from worker.core import Kizuna
+from worker.model import Address, MessageFacts
+from worker.store import _MESSAGE_INDEXES, Staging, Store
+
+INDEXES = set(_MESSAGE_INDEXES)
+
+
+def _fill(server: DevMail) -> None:
+    for i in range(30):
+        server.write_maildir("INBOX", message(f"p{i % 7}@example.net", "me@example.com", f"m{i}",
+                                              f"Thu, 01 Jan 2015 10:{i % 60:02d}:00 +0000"))
+        server.write_maildir("Sent", message("me@example.com", [f"p{i % 7}@example.net", "x@example.org"],
+                                             f"r{i}", f"Fri, 02 Jan 2015 10:{i % 60:02d}:00 +0900"))
+        if i % 3 == 0:
+            server.write_maildir("Archive", message(f"=?UTF-8?B?5bGx55Sw?= <a{i}@example.jp>",
+                                                    "me@example.com", "old", "bad date"))
+    server.fix_ownership()
+
+
+def _rows(cli: Cli) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    with Kizuna(load_config(cli.config)) as kizuna:
+        return (
+            [tuple(r) for r in kizuna.store.query(
+                "SELECT folder, uid, mkey, message_id, tkey, sender, sender_name, subject, thread, "
+                "in_reply_to, refs, automated, rcpt_count, kizuna_id, kizuna_kind FROM messages "
+                "ORDER BY folder, uid")],
+            [tuple(r) for r in kizuna.store.query(
+                "SELECT m.folder, m.uid, r.email, r.name FROM recipients r JOIN messages m "
+                "ON m.id = r.msg ORDER BY m.folder, m.uid, r.rowid")],
+        )
+
+
+def _indexes(cli: Cli) -> set[str]:
+    db = sqlite3.connect(cli.state)
+    try:
+        return {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    finally:
+        db.close()
+
+
+@pytest.fixture
+def plain(dovecot: DevMail, tmp_path: Path) -> Cli:
+    """The mailbox of :func:`_fill`, scanned the plain way (one process, batches of 7)."""
+    _fill(dovecot)
+    cli = write_config(dovecot, tmp_path / "plain", api={"enabled": False})
+    with Kizuna(load_config(cli.config)) as kizuna:
+        assert kizuna.scan(progress=False, batch_size=7).new_messages == 70
+    return cli
+
+
+@pytest.mark.parametrize("share", [0.3, 0.5, 1.0])
+def test_a_helper_process_indexes_the_same(
+    dovecot: DevMail, plain: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, share: float
+) -> None:
+    # 70 messages in batches of 7: the helper takes the last 3, 5 or all 10
+    # batches, so it starts in the middle of a folder or with the first one
+    monkeypatch.setattr(scan_module, "PREFETCH_MIN_MESSAGES", 0)
+    monkeypatch.setattr(scan_module, "PREFETCH_SHARE", share)
+    taken: list[tuple[str, int, bool]] = []
+    real_take = scan_module._Prefetch.take
+
+    def counting_take(self: scan_module._Prefetch, name: str, index: int, uids: list[int]) -> object:
+        staged = real_take(self, name, index, uids)
+        taken.append((name, index, staged is not None))
+        return staged
+
+    monkeypatch.setattr(scan_module._Prefetch, "take", counting_take)
+    helped = write_config(dovecot, tmp_path / "helped", api={"enabled": False})
+    with Kizuna(load_config(helped.config)) as kizuna:
+        result = kizuna.scan(progress=False, batch_size=7, parallel=True)
+        assert kizuna.store.row_count() == 70
+    assert result.new_messages == 70
+    staged = [(name, index) for name, index, hit in taken if hit]
+    assert len(staged) == round(10 * share)  # the helper delivered exactly its part
+    assert _rows(helped) == _rows(plain)
+    assert helped.json("contacts") == plain.json("contacts")
+    assert not list(Path(scan_module.tempfile.gettempdir()).glob("kizuna-scan-*/staging.db"))
+
+
+def test_the_scan_finishes_alone_when_the_helper_dies(
+    dovecot: DevMail, plain: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(scan_module, "PREFETCH_MIN_MESSAGES", 0)
+    monkeypatch.setattr(scan_module, "PREFETCH_SHARE", 1.0)
+    real_add = Staging.add
+    staged = []
+
+    def add_then_die(self: Staging, *args: object) -> object:  # runs in the helper only
+        if len(staged) == 2:
+            raise OSError("disk gone")
+        staged.append(1)
+        return real_add(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Staging, "add", add_then_die)
+    helped = write_config(dovecot, tmp_path / "helped", api={"enabled": False})
+    with Kizuna(load_config(helped.config)) as kizuna:
+        assert kizuna.scan(progress=False, batch_size=7, parallel=True).new_messages == 70
+    assert _rows(helped) == _rows(plain)
+    assert helped.json("contacts") == plain.json("contacts")
+
+
+def test_a_bulk_load_builds_the_indexes_at_the_end(
+    dovecot: DevMail, plain: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(scan_module, "BULK_MIN_MESSAGES", 10)
+    seen: list[set[str]] = []
+    bulk = write_config(dovecot, tmp_path / "bulk", api={"enabled": False})
+    with Kizuna(load_config(bulk.config)) as kizuna:
+        kizuna.scan(progress=False, batch_size=7, on_batch=lambda *_: seen.append(_indexes(bulk)))
+    assert seen and all(not (INDEXES & names) for names in seen)  # none kept up row by row
+    assert INDEXES <= _indexes(bulk)
+    assert _rows(bulk) == _rows(plain)
+    # a later scan with little new mail keeps them
+    dovecot.write_maildir("INBOX", message("p1@example.net", "me@example.com", "new"))
+    dovecot.fix_ownership()
+    seen.clear()
+    with Kizuna(load_config(bulk.config)) as kizuna:
+        assert kizuna.scan(progress=False, batch_size=7, on_batch=lambda *_: seen.append(_indexes(bulk)))
+    assert seen == [_indexes(bulk)] and INDEXES <= seen[0]
+
+
+def test_indexes_come_back_after_a_bulk_load_is_cut_off(
+    dovecot: DevMail, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fill(dovecot)
+    monkeypatch.setattr(scan_module, "BULK_MIN_MESSAGES", 10)
+    cli = write_config(dovecot, tmp_path / "cut", api={"enabled": False})
+
+    def cut(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    with Kizuna(load_config(cli.config)) as kizuna, pytest.raises(KeyboardInterrupt):
+        kizuna.scan(progress=False, batch_size=7, on_batch=cut)
+    assert INDEXES <= _indexes(cli)  # rebuilt on the way out
+    # killed outright: the next opening of the state builds them
+    db = sqlite3.connect(cli.state)
+    for name in INDEXES:
+        db.execute(f"DROP INDEX {name}")
+    db.commit()
+    db.close()
+    Store(cli.state).close()
+    assert INDEXES <= _indexes(cli)
+    assert cli.json("scan")["new_messages"] == 63  # and the scan goes on from its cursor
+
+
+def _facts(n: int) -> MessageFacts:
+    return MessageFacts(
+        f"<m{n}@x.example>", datetime(2020, 1, n + 1, tzinfo=UTC), Address(f"s{n}@x.example", f"S {n}"),
+        (Address("me@example.com", "Me"), Address(f"c{n}@x.example", "")), f"Re: subject {n}",
+        None, (), None, 2, None, None,
+    )
+
+
+def test_merging_a_staged_batch_equals_adding_it(tmp_path: Path) -> None:
+    staging = Staging(tmp_path / "staging.db")
+    first = staging.add("INBOX", 5, [(1, _facts(1)), (2, _facts(2))])
+    second = staging.add("INBOX", 5, [(3, _facts(3)), (4, _facts(4)), (5, _facts(5))])
+    staging.close()
+    assert (second.first, second.last, second.first_recipient, second.last_recipient) == (3, 5, 5, 10)
+    merged, added = Store(tmp_path / "merged.db"), Store(tmp_path / "added.db")
+    with added.transaction() as db:  # the same rows the plain way, UID 3 known already
+        added.add_messages(db, "Sent", 9, [(7, _facts(7))])
+        added.add_messages(db, "INBOX", 5, [(3, _facts(3))])
+        assert added.add_messages(db, "INBOX", 5, [(u, _facts(u)) for u in (1, 2, 3, 4, 5)]) == [3, 4, 5, 6]
+    with merged.transaction() as db:
+        merged.add_messages(db, "Sent", 9, [(7, _facts(7))])
+        merged.add_messages(db, "INBOX", 5, [(3, _facts(3))])
+    merged.attach_staging(tmp_path / "staging.db")
+    with merged.transaction() as db:
+        assert merged.merge_staged(db, first) == [3, 4]
+        # UID 3 is skipped with its recipients; its id stays unused (ids only need to grow)
+        assert merged.merge_staged(db, second) == [6, 7]
+    merged.detach_staging()
+    dump = "SELECT m.*, r.email, r.name FROM messages m LEFT JOIN recipients r ON r.msg = m.id ORDER BY m.uid, r.rowid"
+    merged_rows = [tuple(r)[1:] for r in merged.query(dump)]
+    added_rows = [tuple(r)[1:] for r in added.query(dump)]
+    assert merged_rows == added_rows and len(merged_rows) == 12

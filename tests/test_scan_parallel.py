@@ -6,6 +6,7 @@ Each is held to the plain scan: the same rows in the state, the same contacts.
 from __future__ import annotations
 
 import sqlite3
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -65,14 +66,14 @@ def plain(dovecot: DevMail, tmp_path: Path) -> Cli:
     return cli
 
 
-@pytest.mark.parametrize("share", [0.3, 0.5, 1.0])
+@pytest.mark.parametrize("scan_delay", [0.05, 0.2])
 def test_a_helper_process_indexes_the_same(
-    dovecot: DevMail, plain: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, share: float
+    dovecot: DevMail, plain: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scan_delay: float
 ) -> None:
-    # 70 messages in batches of 7: the helper takes the last 3, 5 or all 10
-    # batches, so it starts in the middle of a folder or with the first one
+    # 70 messages in 12 batches of at most 7, the scan slowed down (a tiny
+    # scan would be over before the helper logs in): the helper, working from
+    # the end, takes some or most of them, meeting the scan where it is
     monkeypatch.setattr(scan_module, "PREFETCH_MIN_MESSAGES", 0)
-    monkeypatch.setattr(scan_module, "PREFETCH_SHARE", share)
     taken: list[tuple[str, int, bool]] = []
     real_take = scan_module._Prefetch.take
 
@@ -84,21 +85,38 @@ def test_a_helper_process_indexes_the_same(
     monkeypatch.setattr(scan_module._Prefetch, "take", counting_take)
     helped = write_config(dovecot, tmp_path / "helped", api={"enabled": False})
     with Kizuna(load_config(helped.config)) as kizuna:
-        result = kizuna.scan(progress=False, batch_size=7, parallel=True)
+        result = kizuna.scan(progress=False, batch_size=7, parallel=True,
+                             on_batch=lambda *_: time.sleep(scan_delay))
         assert kizuna.store.row_count() == 70
     assert result.new_messages == 70
-    staged = [(name, index) for name, index, hit in taken if hit]
-    assert len(staged) == round(10 * share)  # the helper delivered exactly its part
+    assert len(taken) == 12 and len({(name, index) for name, index, _ in taken}) == 12
+    staged = [hit for *_, hit in taken]
+    assert any(staged), taken  # the helper did deliver batches, the last ones
+    assert staged == sorted(staged), taken  # the scan's first, the helper's after
+    if scan_delay > 0.1:
+        assert sum(staged) >= 6, taken
     assert _rows(helped) == _rows(plain)
     assert helped.json("contacts") == plain.json("contacts")
     assert not list(Path(scan_module.tempfile.gettempdir()).glob("kizuna-scan-*/staging.db"))
+
+
+def test_claims_never_overlap() -> None:
+    import multiprocessing
+
+    claims = scan_module._Claims(multiprocessing.get_context("fork"))
+    assert claims.scan_claims(0) and claims.scan_claims(1)
+    assert claims.helper_claims(5) and claims.helper_claims(4) and claims.helper_claims(3)
+    assert claims.scan_claims(2)
+    assert not claims.helper_claims(2)  # the scan has it
+    assert not claims.scan_claims(3)  # the helper has it
+    claims.stop_helper()
+    assert not claims.helper_claims(10**6)
 
 
 def test_the_scan_finishes_alone_when_the_helper_dies(
     dovecot: DevMail, plain: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(scan_module, "PREFETCH_MIN_MESSAGES", 0)
-    monkeypatch.setattr(scan_module, "PREFETCH_SHARE", 1.0)
     real_add = Staging.add
     staged = []
 
@@ -110,8 +128,9 @@ def test_the_scan_finishes_alone_when_the_helper_dies(
 
     monkeypatch.setattr(Staging, "add", add_then_die)
     helped = write_config(dovecot, tmp_path / "helped", api={"enabled": False})
-    with Kizuna(load_config(helped.config)) as kizuna:
-        assert kizuna.scan(progress=False, batch_size=7, parallel=True).new_messages == 70
+    with Kizuna(load_config(helped.config)) as kizuna:  # slowed, so the helper gets to fail
+        result = kizuna.scan(progress=False, batch_size=7, parallel=True, on_batch=lambda *_: time.sleep(0.05))
+        assert result.new_messages == 70 == kizuna.store.row_count() == len(set(result.new_ids))
     assert _rows(helped) == _rows(plain)
     assert helped.json("contacts") == plain.json("contacts")
 

@@ -34,7 +34,7 @@ from .errors import FolderError, KizunaError, MailServerError
 from .fetchreader import fetch_headers
 from .folders import FolderPlan, plan_folders
 from .rules import FETCH_FIELDS, parse_headers
-from .store import StagedBatch, Staging, Store
+from .store import FolderCursor, StagedBatch, Staging, Store
 
 __all__ = ["ScanResult", "Scanner", "uid_ranges", "parse_internaldate"]
 
@@ -105,31 +105,31 @@ def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
 # -- parallel prefetch ----------------------------------------------------------------
 #
 # Parsing header blocks is the scan's cost (the server streams far faster), so
-# a big scan forks one helper process that takes the last part of the scan (in
-# the scan's order: the end of one folder and the folders after it) on a
-# connection of its own, while this process does the first part. The helper
-# writes finished rows into a staging database; this process alone writes the
-# state (one writer), copying each staged batch in with one ``INSERT ...
-# SELECT`` when it reaches it, committed with the folder's cursor exactly as
-# if it had fetched the batch itself.
+# a big scan forks one helper process with a connection of its own. The two
+# work from both ends: this process takes the scan's batches in order (folder
+# by folder, UID order within each), the helper takes them from the last one
+# backwards, and they stop where they meet, so neither waits for the other
+# however their speeds vary. Each batch is claimed under a shared lock before
+# it is fetched. The helper writes finished rows into a staging database; this
+# process alone writes the state (one writer), copying each staged batch in
+# with one ``INSERT ... SELECT`` when it reaches it in order, committed with
+# the folder's cursor exactly as if it had fetched the batch itself.
 
 #: Below this many new messages a helper costs more (fork, login) than it saves.
 PREFETCH_MIN_MESSAGES = 4000
-#: The share of the new messages the helper takes. Copying a staged batch in
-#: costs this process a tenth of parsing it, so about half balances the two.
-PREFETCH_SHARE = 0.5
 #: A scan adding at least this many messages, and at least half as many as the
 #: state holds, builds the message indexes once at the end instead of row by row.
 BULK_MIN_MESSAGES = 10000
 
-# folder, UIDVALIDITY, last UID already indexed, first batch (in UID order) the helper takes
-_Job = tuple[str, int, int, int]
+# folder, UIDVALIDITY, last UID already indexed
+_Job = tuple[str, int, int]
+_SPAN = 1 << 32  # batch keys: folder position * _SPAN + batch index
 
 
 def _prefetch_main(
-    config: Config, jobs: list[_Job], batch_size: int, out: multiprocessing.Queue, staging: str
+    config: Config, jobs: list[_Job], batch_size: int, claims: _Claims, out: multiprocessing.Queue, staging: str
 ) -> None:
-    """The helper process: fetch, parse and stage the batches of ``jobs`` as :meth:`Scanner._sync` would."""
+    """The helper process: claim, fetch, parse and stage batches from the end of the scan backwards."""
     name = ""
     try:
         from .imap import connect  # noqa: PLC0415 - only the helper needs these
@@ -140,15 +140,19 @@ def _prefetch_main(
         stage = Staging(Path(staging))
         client = connect(config.account, Vault(config.state_dir).get)
         try:
-            for name, uidvalidity, last_uid, first_chunk in jobs:
+            for position in range(len(jobs) - 1, -1, -1):
+                name, uidvalidity, last_uid = jobs[position]
                 selected = client.select_folder(name, readonly=True)
                 if int(selected.get(b"UIDVALIDITY", uidvalidity)) != uidvalidity:
                     out.put((name, None, None))  # changed since the plan: the scan does it alone
                     continue
                 uids = sorted(u for u in client.search(["UID", f"{last_uid + 1}:*"]) if u > last_uid)
-                for index, chunk in enumerate(_chunks(uids, batch_size)):
-                    if index < first_chunk:
-                        continue
+                chunks = list(_chunks(uids, batch_size))
+                for index in range(len(chunks) - 1, -1, -1):
+                    if not claims.helper_claims(position * _SPAN + index):
+                        out.put((name, None, None))
+                        return  # met the scan
+                    chunk = chunks[index]
                     batch = [
                         (uid, parse_headers(header, partial(parse_internaldate, idate) if idate else None))
                         for uid, idate, header in fetch_headers(client, uid_ranges(chunk), FETCH_FIELDS)
@@ -157,6 +161,7 @@ def _prefetch_main(
                 out.put((name, None, None))
                 client.unselect_folder()
         finally:
+            out.put(("", None, None))  # no more from the helper
             stage.close()
             try:
                 client.logout()
@@ -166,15 +171,43 @@ def _prefetch_main(
         out.put((name, "error", f"{type(exc).__name__}: {exc}"))
 
 
+class _Claims:
+    """Who does which batch: keys below ``back`` are the scan's, from ``back`` on the helper's."""
+
+    def __init__(self, ctx: multiprocessing.context.BaseContext) -> None:
+        self.lock = ctx.Lock()
+        self.front = ctx.RawValue("q", -1)  # the last key the scan took
+        self.back = ctx.RawValue("q", 1 << 62)  # the lowest key the helper took
+
+    def helper_claims(self, key: int) -> bool:
+        with self.lock:
+            if key <= self.front.value:
+                return False
+            self.back.value = key
+            return True
+
+    def scan_claims(self, key: int) -> bool:
+        with self.lock:
+            if key >= self.back.value:
+                return False
+            self.front.value = key
+            return True
+
+    def stop_helper(self) -> None:
+        with self.lock:
+            self.front.value = 1 << 62
+
+
 class _Prefetch:
-    """A helper process working ahead on the end of the scan; :meth:`take` its batches."""
+    """A helper process working from the end of the scan; :meth:`take` its batches."""
 
     def __init__(self, config: Config, store: Store, jobs: list[_Job], batch_size: int) -> None:
         ctx = multiprocessing.get_context("fork")
         # no batch for this long (twice the IMAP timeout): give up on the helper
         self.patience = 2 * float(getattr(config.account, "timeout", 60.0) or 60.0)
         self.store = store
-        self.first_chunk = {job[0]: job[3] for job in jobs}
+        self.position = {job[0]: position for position, job in enumerate(jobs)}
+        self.claims = _Claims(ctx)
         self.queue: multiprocessing.Queue = ctx.Queue()
         self.tmp = tempfile.mkdtemp(prefix="kizuna-scan-")  # private (0700)
         path = Path(self.tmp) / "staging.db"
@@ -182,48 +215,73 @@ class _Prefetch:
         store.attach_staging(path)
         self.pending: dict[str, dict[tuple[int, ...], StagedBatch]] = {}
         self.finished: set[str] = set()
+        self.ended = False
+        # Staged batches copied into the state before the scan reached them
+        # (their rows in, their folder's cursor not yet past them: a scan cut
+        # off now fetches them again and skips the UIDs it has), with their ids.
+        self.merged: dict[StagedBatch, list[int]] = {}
         self.process = ctx.Process(
             target=_prefetch_main,
-            args=(config, jobs, batch_size, self.queue, str(path)),
+            args=(config, jobs, batch_size, self.claims, self.queue, str(path)),
             daemon=True,
         )
         self.process.start()
 
+    def _receive(self, item: tuple[str, object, object]) -> None:
+        folder, chunk, staged = item
+        if chunk == "error":
+            self._give_up(f"stopped ({staged})")
+        elif isinstance(chunk, tuple):
+            self.pending.setdefault(folder, {})[chunk] = staged  # type: ignore[assignment]
+        elif folder:
+            self.finished.add(folder)
+        else:
+            self.ended = True  # all it staged is in ``pending`` now
+
+    def arrived(self) -> list[StagedBatch]:
+        """Batches staged since the last look and not copied in yet (never waits)."""
+        while not self.ended:
+            try:
+                self._receive(self.queue.get_nowait())
+            except queue.Empty:
+                break
+            except (OSError, EOFError, ValueError):
+                self._give_up("unreachable")
+        return [staged for batches in self.pending.values() for staged in batches.values()
+                if staged not in self.merged]
+
+    def _give_up(self, why: str) -> None:
+        log.info("scan helper %s: fetching the rest here", why)
+        self.claims.stop_helper()
+        self.ended = True
+
     def take(self, name: str, index: int, uids: Sequence[int]) -> StagedBatch | None:
-        """Where the helper staged batch ``index`` of folder ``name``, or None: fetch it yourself."""
-        if index < self.first_chunk.get(name, sys.maxsize):
+        """The helper's staged batch ``index`` of folder ``name``, or None: fetch it yourself."""
+        position = self.position.get(name)
+        if position is None or self.claims.scan_claims(position * _SPAN + index):
             return None
+        # the helper claimed it: wait for it (what it staged stays good even if it stops later)
         key = tuple(uids)
         batches = self.pending.setdefault(name, {})
         deadline = time.monotonic() + self.patience
-        while key not in batches and name not in self.finished:
+        while key not in batches and name not in self.finished and not self.ended:
             try:
-                folder, chunk, staged = self.queue.get(timeout=0.5)
+                item = self.queue.get(timeout=0.5)
             except queue.Empty:
-                if not self.process.is_alive() and self.queue.empty() or time.monotonic() > deadline:
-                    log.info("scan helper gone or stuck: fetching its folders here")
-                    self.first_chunk.clear()
-                    return None
+                if not self.process.is_alive() and self.queue.empty():
+                    self._give_up("gone")
+                elif time.monotonic() > deadline:
+                    self._give_up("stuck")
                 continue
             except (OSError, EOFError, ValueError):
-                self.first_chunk.clear()
-                return None
+                self._give_up("unreachable")
+                continue
             deadline = time.monotonic() + self.patience
-            if chunk == "error":
-                log.info("scan helper stopped (%s): fetching its folders here", staged)
-                self.first_chunk.clear()
-                return None
-            if chunk is None:
-                self.finished.add(folder)
-            else:
-                self.pending.setdefault(folder, {})[chunk] = staged
-        staged = batches.pop(key, None)
-        if staged is None:  # the folder changed between the helper's look and ours
-            self.first_chunk.pop(name, None)
-            self.pending.pop(name, None)
-        return staged
+            self._receive(item)
+        return batches.pop(key, None)  # None: the folder changed between the helper's look and ours
 
     def close(self) -> None:
+        self.claims.stop_helper()
         try:
             self.queue.close()
             self.queue.cancel_join_thread()
@@ -248,22 +306,11 @@ def _new_counts(store: Store, work: Sequence[tuple[str, tuple[int, int, int, int
     return todo
 
 
-def _prefetch_jobs(todo: Sequence[tuple[str, int, int, int]], batch_size: int) -> list[_Job]:
-    """The helper's part: the last PREFETCH_SHARE of the new mail, in whole batches."""
-    total = sum(count for *_, count in todo)
-    if total < PREFETCH_MIN_MESSAGES:
+def _prefetch_jobs(todo: Sequence[tuple[str, int, int, int]]) -> list[_Job]:
+    """The folders with news, for the helper, if there is enough to share."""
+    if sum(count for *_, count in todo) < PREFETCH_MIN_MESSAGES:
         return []
-    want = round(total * PREFETCH_SHARE / batch_size)  # batches
-    jobs: list[_Job] = []
-    for name, uidvalidity, last_uid, count in reversed(todo):
-        if want <= 0:
-            break
-        chunks = -(-count // batch_size)
-        taken = min(chunks, want)
-        if taken:
-            jobs.append((name, uidvalidity, last_uid, chunks - taken))
-            want -= taken
-    return jobs[::-1]  # in the scan's order
+    return [(name, uidvalidity, last_uid) for name, uidvalidity, last_uid, _count in todo]
 
 
 @contextlib.contextmanager
@@ -346,10 +393,13 @@ class Scanner:
         todo_counts = _new_counts(self.store, work)
         new = sum(count for *_, count in todo_counts)
         bulk = new >= BULK_MIN_MESSAGES and new * 2 >= self.store.row_count()
-        jobs = _prefetch_jobs(todo_counts, self.batch_size) if self.parallel and _fork_available() else []
+        jobs = _prefetch_jobs(todo_counts) if self.parallel and _fork_available() else []
         try:
             with self.store.bulk_load(bulk), _collector_paused():
-                self._prefetch = _Prefetch(self.config, self.store, jobs, self.batch_size) if jobs else None
+                if jobs:  # rows the helper stages may be copied in early: every folder ready first
+                    for name, status in work:
+                        self._cursor(name, status[0])
+                    self._prefetch = _Prefetch(self.config, self.store, jobs, self.batch_size)
                 for name, status in work:
                     result.new_ids.extend(self._sync(name, status, bar))
         finally:
@@ -384,14 +434,7 @@ class Scanner:
 
     def _sync(self, name: str, status: tuple[int, int, int, int | None], bar: tqdm) -> list[int]:
         uidvalidity, uidnext, exists, modseq = status
-        cursor = self.store.cursor(name)
-        if cursor is None or cursor.uidvalidity != uidvalidity:
-            if cursor is not None:
-                log.warning("UIDVALIDITY of %s changed: rescanning the folder", name)
-            with self.store.transaction() as db:
-                self.store.reset_folder(db, name, uidvalidity)
-            cursor = self.store.cursor(name)
-        assert cursor is not None
+        cursor = self._cursor(name, uidvalidity)
         if cursor.uidnext == uidnext and cursor.exists_count == exists:
             return []  # nothing new, nothing expunged
         try:
@@ -427,11 +470,27 @@ class Scanner:
             except Exception:  # noqa: BLE001 - a dead connection is reported above
                 pass
 
-    def _fetch_batch(self, name: str, uidvalidity: int, index: int, uids: Sequence[int]) -> list[int]:
-        staged = self._prefetch.take(name, index, uids) if self._prefetch is not None else None
-        if staged is not None:
+    def _cursor(self, name: str, uidvalidity: int) -> FolderCursor:
+        """The folder's cursor; a new folder or a new UIDVALIDITY starts from scratch (RFC 4549)."""
+        cursor = self.store.cursor(name)
+        if cursor is None or cursor.uidvalidity != uidvalidity:
+            if cursor is not None:
+                log.warning("UIDVALIDITY of %s changed: rescanning the folder", name)
             with self.store.transaction() as db:
-                ids = self.store.merge_staged(db, staged)
+                self.store.reset_folder(db, name, uidvalidity)
+            cursor = self.store.cursor(name)
+        assert cursor is not None
+        return cursor
+
+    def _fetch_batch(self, name: str, uidvalidity: int, index: int, uids: Sequence[int]) -> list[int]:
+        prefetch = self._prefetch
+        staged = prefetch.take(name, index, uids) if prefetch is not None else None
+        if staged is not None:
+            assert prefetch is not None
+            with self.store.transaction() as db:
+                ids = prefetch.merged.pop(staged, None)
+                if ids is None:
+                    ids = self.store.merge_staged(db, staged)
                 self.store.save_cursor(db, name, last_uid=max(uids))
             count = staged.last - staged.first + 1
         else:
@@ -444,6 +503,9 @@ class Scanner:
             with self.store.transaction() as db:
                 ids = self.store.add_messages(db, name, uidvalidity, batch)
                 self.store.save_cursor(db, name, last_uid=max(uids))
+                if prefetch is not None:  # copy what the helper staged meanwhile (see _Prefetch.merged)
+                    for early in prefetch.arrived():
+                        prefetch.merged[early] = self.store.merge_staged(db, early)
             count = len(batch)
         if self.on_batch:
             self.on_batch(name, count)

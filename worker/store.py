@@ -296,6 +296,8 @@ class FolderCursor:
 class Store:
     """The state database. Safe to share between threads (one lock, one connection)."""
 
+    _checkpoint: threading.Thread | None = None
+
     def __init__(self, path: Path, *, timeout: float = 10.0) -> None:
         self.path = Path(path).expanduser()
         try:
@@ -322,6 +324,8 @@ class Store:
     # -- plumbing ----------------------------------------------------------------
 
     def close(self) -> None:
+        if self._checkpoint is not None:
+            self._checkpoint.join()
         with self.lock:
             self.db.close()
 
@@ -576,7 +580,25 @@ class Store:
             self._ensure_indexes()
             with self.lock, contextlib.suppress(sqlite3.Error):
                 self.db.execute("PRAGMA wal_autocheckpoint=1000")
-                self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._checkpoint_in_background()
+
+    def _checkpoint_in_background(self) -> None:
+        """Copy the WAL into the database on a connection of its own, while we go on.
+
+        After a bulk load that is tens of megabytes written and synced; the
+        caller's queries and commits proceed meanwhile (WAL), and
+        :meth:`close` waits for it.
+        """
+        def run() -> None:
+            with contextlib.suppress(sqlite3.Error):
+                db = sqlite3.connect(self.path, timeout=60.0)
+                try:
+                    db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                finally:
+                    db.close()
+
+        self._checkpoint = threading.Thread(target=run, name="kizuna-checkpoint", daemon=True)
+        self._checkpoint.start()
 
     def _ensure_indexes(self) -> None:
         try:

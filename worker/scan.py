@@ -112,8 +112,9 @@ def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
 # however their speeds vary. Each batch is claimed under a shared lock before
 # it is fetched. The helper writes finished rows into a staging database; this
 # process alone writes the state (one writer), copying each staged batch in
-# with one ``INSERT ... SELECT`` when it reaches it in order, committed with
-# the folder's cursor exactly as if it had fetched the batch itself.
+# with one ``INSERT ... SELECT`` as it arrives. A folder's cursor moves past a
+# staged batch only when the scan reaches it in order, so a scan cut off at
+# any point resumes correctly (rows already copied are skipped by UID).
 
 #: Below this many new messages a helper costs more (fork, login) than it saves.
 PREFETCH_MIN_MESSAGES = 4000

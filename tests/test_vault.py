@@ -450,14 +450,16 @@ def test_repr_and_messages_hold_no_secrets(tmp_path: Path) -> None:
 
 
 def test_scrypt_parameters(tmp_path: Path, monkeypatch) -> None:
+    from cryptography.hazmat.primitives.kdf import scrypt
+
     seen: dict = {}
-    real = vault_module.Scrypt
+    real = scrypt.Scrypt
 
     def spy(**kwargs):
         seen.update(kwargs)
         return real(**kwargs)
 
-    monkeypatch.setattr(vault_module, "Scrypt", spy)
+    monkeypatch.setattr(scrypt, "Scrypt", spy)  # the vault imports it when it first needs it
     passphrase_vault(tmp_path).set("imap", PLAIN)
     assert (seen["n"], seen["r"], seen["p"], seen["length"]) == (2**15, 8, 1, 32)
 

@@ -16,6 +16,7 @@ Later features add their own tables through :data:`MIGRATIONS`.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import sqlite3
 import threading
@@ -198,7 +199,7 @@ def message_rows(
             sender.email if sender else None,
             sender.name if sender else None,
             facts.subject,
-            normalize_subject(facts.subject),
+            _thread_key(facts.subject),
             facts.in_reply_to,
             " ".join(facts.references) or None,
             facts.automated,
@@ -209,6 +210,9 @@ def message_rows(
         rows_r.extend((msg, a.email, a.name) for a in facts.recipients)
         msg += 1
     return rows_m, rows_r
+
+
+_thread_key = functools.lru_cache(maxsize=8192)(normalize_subject)  # a thread's subject comes back
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,10 +252,8 @@ class Staging:
         first_r = self.next_recipient
         self.db.execute("BEGIN")
         self.db.executemany(_INSERT_MESSAGE, rows_m)
-        self.db.executemany(
-            "INSERT INTO recipients (rowid, msg, email, name) VALUES (?, ?, ?, ?)",
-            [(first_r + i, *row) for i, row in enumerate(rows_r)],
-        )
+        # one writer and no deletes: SQLite numbers the rows on from the last, as counted here
+        self.db.executemany("INSERT INTO recipients (msg, email, name) VALUES (?, ?, ?)", rows_r)
         self.db.execute("COMMIT")
         staged = StagedBatch(self.next_id, self.next_id + len(rows_m) - 1, first_r, first_r + len(rows_r) - 1)
         self.next_id += len(rows_m)
@@ -580,10 +582,10 @@ class Store:
         try:
             yield
         finally:
-            self._ensure_indexes()
             with self.lock, contextlib.suppress(sqlite3.Error):
                 self.db.execute("PRAGMA wal_autocheckpoint=1000")
-            self._checkpoint_in_background()
+            self._checkpoint_in_background()  # the rows, while the indexes are built
+            self._ensure_indexes()
 
     def _checkpoint_in_background(self) -> None:
         """Copy the WAL into the database on a connection of its own, while we go on.

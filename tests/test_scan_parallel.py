@@ -179,6 +179,51 @@ def test_indexes_come_back_after_a_bulk_load_is_cut_off(
     assert cli.json("scan")["new_messages"] == 63  # and the scan goes on from its cursor
 
 
+def test_a_parallel_scan_cut_off_resumes_to_the_same_state(
+    dovecot: DevMail, plain: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # cut off after the scan's third batch, with staged batches of the helper
+    # already copied in beyond their folders' cursors: the next scan (plain)
+    # must end with exactly the plain scan's rows, and nothing left behind
+    monkeypatch.setattr(scan_module, "PREFETCH_MIN_MESSAGES", 0)
+    monkeypatch.setattr(scan_module, "BULK_MIN_MESSAGES", 10)
+    batches = []
+
+    def staged_rows() -> int:
+        total = 0
+        for path in Path(scan_module.tempfile.gettempdir()).glob("kizuna-scan-*/staging.db"):
+            db = sqlite3.connect(path)
+            try:
+                total += db.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
+            except sqlite3.Error:
+                pass
+            finally:
+                db.close()
+        return total
+
+    def cut(*_: object) -> None:
+        batches.append(1)
+        deadline = time.monotonic() + 20
+        while len(batches) == 1 and not staged_rows() and time.monotonic() < deadline:
+            time.sleep(0.05)  # the helper staged a batch before the scan goes on
+        time.sleep(0.2)
+        if len(batches) == 3:
+            raise KeyboardInterrupt
+
+    cli = write_config(dovecot, tmp_path / "cut", api={"enabled": False})
+    with Kizuna(load_config(cli.config)) as kizuna, pytest.raises(KeyboardInterrupt):
+        kizuna.scan(progress=False, batch_size=7, parallel=True, on_batch=cut)
+    with Kizuna(load_config(cli.config)) as kizuna:
+        cut_rows = kizuna.store.row_count()
+        assert cut_rows > 3 * 7  # the helper's batches were kept too
+        kizuna.scan(progress=False, batch_size=7)
+        assert kizuna.store.row_count() == 70
+    assert INDEXES <= _indexes(cli)
+    assert _rows(cli) == _rows(plain)
+    assert cli.json("contacts") == plain.json("contacts")
+    assert not list(Path(scan_module.tempfile.gettempdir()).glob("kizuna-scan-*/staging.db"))
+
+
 def _facts(n: int) -> MessageFacts:
     return MessageFacts(
         f"<m{n}@x.example>", datetime(2020, 1, n + 1, tzinfo=UTC), Address(f"s{n}@x.example", f"S {n}"),

@@ -486,28 +486,27 @@ class Scanner:
     def _fetch_batch(self, name: str, uidvalidity: int, index: int, uids: Sequence[int]) -> list[int]:
         prefetch = self._prefetch
         staged = prefetch.take(name, index, uids) if prefetch is not None else None
-        if staged is not None:
-            assert prefetch is not None
-            with self.store.transaction() as db:
-                ids = prefetch.merged.pop(staged, None)
-                if ids is None:
-                    ids = self.store.merge_staged(db, staged)
-                self.store.save_cursor(db, name, last_uid=max(uids))
-            count = staged.last - staged.first + 1
-        else:
+        batch = None
+        if staged is None:
             batch = [
                 (uid, parse_headers(header, partial(parse_internaldate, idate) if idate else None))
                 for uid, idate, header in fetch_headers(
                     self.client, uid_ranges(uids), FETCH_FIELDS, folder=name
                 )
             ]
-            with self.store.transaction() as db:
+        with self.store.transaction() as db:
+            if batch is not None:
                 ids = self.store.add_messages(db, name, uidvalidity, batch)
-                self.store.save_cursor(db, name, last_uid=max(uids))
-                if prefetch is not None:  # copy what the helper staged meanwhile (see _Prefetch.merged)
-                    for early in prefetch.arrived():
-                        prefetch.merged[early] = self.store.merge_staged(db, early)
-            count = len(batch)
+                count = len(batch)
+            else:
+                assert prefetch is not None and staged is not None
+                found = prefetch.merged.pop(staged, None)
+                ids = found if found is not None else self.store.merge_staged(db, staged)
+                count = staged.last - staged.first + 1
+            self.store.save_cursor(db, name, last_uid=max(uids))
+            if prefetch is not None:  # copy what the helper staged meanwhile (see _Prefetch.merged)
+                for early in prefetch.arrived():
+                    prefetch.merged[early] = self.store.merge_staged(db, early)
         if self.on_batch:
             self.on_batch(name, count)
         return ids

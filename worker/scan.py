@@ -403,6 +403,9 @@ class Scanner:
                     self._prefetch = _Prefetch(self.config, self.store, jobs, self.batch_size)
                 for name, status in work:
                     result.new_ids.extend(self._sync(name, status, bar))
+                if self._prefetch is not None:  # copied in early, never reached (the folder changed)
+                    for ids in self._prefetch.merged.values():
+                        result.new_ids.extend(ids)
         finally:
             bar.close()
             if self._prefetch is not None:

@@ -142,6 +142,8 @@ def test_claims_never_overlap() -> None:
     assert not claims.scan_claims(3)  # the helper has it
     claims.stop_helper()
     assert not claims.helper_claims(10**6)
+    assert claims.scan_claims(2)  # the scan goes on with what it has...
+    assert not claims.helper_claims(10**6)  # ...and the helper stays stopped
 
 
 def test_the_scan_finishes_alone_when_the_helper_dies(

@@ -191,7 +191,7 @@ class _Claims:
         with self.lock:
             if key >= self.back.value:
                 return False
-            self.front.value = key
+            self.front.value = max(self.front.value, key)  # a stopped helper stays stopped
             return True
 
     def stop_helper(self) -> None:

@@ -131,6 +131,24 @@ def test_mail_arriving_mid_scan_is_counted_once(
     assert _rows(cli) == _rows(plain)
 
 
+def test_a_rescan_with_nothing_new_counts_nothing_again(plain: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    # what a rescan costs must not grow with the mailbox: no count over all messages
+    counted: list[str] = []
+    real_query = Store.query
+
+    def watching_query(self: Store, sql: str, params: object = ()) -> object:
+        if "COUNT(" in sql.upper():
+            counted.append(sql)
+        return real_query(self, sql, params)  # type: ignore[arg-type]
+
+    with Kizuna(load_config(plain.config)) as kizuna:
+        before = kizuna.scan(progress=False)
+        monkeypatch.setattr(Store, "query", watching_query)
+        again = kizuna.scan(progress=False)
+    assert again.to_json() == before.to_json() and again.new_messages == 0
+    assert counted == []
+
+
 def test_claims_never_overlap() -> None:
     import multiprocessing
 

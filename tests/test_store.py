@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from worker.errors import StateError
 from worker.model import Address, Contact, MessageFacts
-from worker.store import MIGRATIONS, Store, decode_time, encode_time
+from worker.store import MIGRATIONS, Staging, Store, decode_time, encode_time
 
 ME = frozenset({"me@example.com", "me@old-job.example"})
 JST = timezone(timedelta(hours=9))
@@ -700,6 +700,42 @@ def test_message_count_counts_distinct_messages(store: Store) -> None:
     assert store.message_count() == 2
     add(store, "INBOX", msg("c@x.example", "me@example.com", date=at(3)), first_uid=3)
     assert store.message_count() == 3
+
+
+def test_counts_are_kept_until_the_messages_change(store: Store, tmp_path: Path) -> None:
+    calls = []
+
+    def counted() -> int:
+        calls.append(1)
+        return store.row_count()
+
+    def count() -> int:
+        return store.cached("rows", counted)
+
+    assert count() == 0 and count() == 0 and len(calls) == 1  # kept
+    add(store, "INBOX", msg("a@x.example", "me@example.com", date=at(1)), msg("b@x.example", "me@example.com", date=at(2)))
+    assert count() == 2 and len(calls) == 2  # added
+    with store.transaction() as db:
+        assert store.add_messages(db, "INBOX", 1, [(1, msg("a@x.example", "me@example.com", date=at(1)))]) == []
+    assert count() == 2 and len(calls) == 2  # nothing new: still kept
+    with store.transaction() as db:
+        store.remove_uids(db, "INBOX", [2])
+    assert count() == 1 and len(calls) == 3  # expunged
+    staging = Staging(tmp_path / "staging.db")
+    staged = staging.add("INBOX", 1, [(5, msg("c@x.example", "me@example.com", date=at(3)))])
+    staging.close()
+    store.attach_staging(tmp_path / "staging.db")
+    with store.transaction() as db:
+        store.merge_staged(db, staged)
+    store.detach_staging()
+    assert count() == 2 and len(calls) == 4  # copied in from a helper
+    with store.transaction() as db:
+        store.reset_folder(db, "INBOX", 2)
+    assert count() == 0 and len(calls) == 5  # new UIDVALIDITY
+    add(store, "Archive", msg("a@x.example", "me@example.com", date=at(1)))
+    store.drop_folder("Archive")
+    assert count() == 0 and len(calls) == 6  # folder gone
+    assert store.cached("rows", counted, "other key") == 0 and len(calls) == 7  # another key
 
 
 def test_same_uid_after_uidvalidity_change_is_a_new_message(store: Store) -> None:

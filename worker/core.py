@@ -94,16 +94,11 @@ class Kizuna:
 
     def _contact_count(self) -> int:
         """How many contacts, recomputed only when the messages or the rules changed."""
-        key = json.dumps([self.store.max_message_id(), self.store.row_count(),
-                          self.config.policy.max_recipients, sorted(self.config.me)])
-        cached = self.store.get_meta("contact_count")
-        if cached:
-            stored_key, _, stored = cached.rpartition("|")
-            if stored_key == key:
-                return int(stored)
-        count = self.store.contact_count(self.config.me, self.config.policy.max_recipients)
-        self.store.set_meta("contact_count", f"{key}|{count}")
-        return count
+        policy, me = self.config.policy, self.config.me
+        return self.store.cached(
+            "contact_count", lambda: self.store.contact_count(me, policy.max_recipients),
+            policy.max_recipients, sorted(me),
+        )
 
     def _contacts(self) -> list[Contact]:
         return self.store.contacts(self.config.me, self.config.policy.max_recipients)

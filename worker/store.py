@@ -414,6 +414,39 @@ class Store:
         with self.transaction() as db:
             db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
 
+    # Every change to the message tables bumps ``messages_version``, so figures
+    # computed from them (counts) can be kept until the messages change, and a
+    # rescan with nothing new costs nothing that grows with the mailbox.
+
+    @staticmethod
+    def _messages_changed(db: sqlite3.Connection) -> None:
+        db.execute(
+            "INSERT INTO meta (key, value) VALUES ('messages_version', '1') "
+            "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        )
+
+    def messages_version(self) -> int:
+        """A number that changes whenever the indexed messages change."""
+        return int(self.get_meta("messages_version") or 0)
+
+    def cached(self, name: str, compute: Callable[[], int], *key: object) -> int:
+        """``compute()``, kept in meta until the messages (or ``key``) change.
+
+        The version is read before computing, so a change meanwhile only makes
+        the next call compute again. A state locked by a writer just goes
+        without caching.
+        """
+        stamp = json.dumps([self.messages_version(), *key])
+        kept = self.get_meta(name)
+        if kept:
+            stored, _, text = kept.rpartition("|")
+            if stored == stamp:
+                return int(text)
+        value = compute()
+        with contextlib.suppress(StateLocked):
+            self.set_meta(name, f"{stamp}|{value}")
+        return value
+
     # -- folders -------------------------------------------------------------------
 
     def cursor(self, folder: str) -> FolderCursor | None:
@@ -441,6 +474,7 @@ class Store:
             "DELETE FROM recipients WHERE msg IN (SELECT id FROM messages WHERE folder = ?)", (folder,)
         )
         db.execute("DELETE FROM messages WHERE folder = ?", (folder,))
+        self._messages_changed(db)
 
     def drop_folder(self, folder: str) -> None:
         """Forget a folder that no longer exists on the server (or is no longer scanned)."""
@@ -501,10 +535,13 @@ class Store:
                     known.add(uid)
                     fresh.append((uid, facts))
             batch = fresh
+        if not batch:
+            return []
         first = int(db.execute("SELECT COALESCE(MAX(id), 0) FROM messages").fetchone()[0]) + 1
         rows_m, rows_r = message_rows(folder, uidvalidity, batch, first)
         db.executemany(_INSERT_MESSAGE, rows_m)
         db.executemany("INSERT INTO recipients (msg, email, name) VALUES (?, ?, ?)", rows_r)
+        self._messages_changed(db)
         return list(range(first, first + len(rows_m)))
 
     # -- staged batches (a scan helper process writes them) ---------------------------
@@ -541,6 +578,8 @@ class Store:
             (shift, batch.first, batch.last),
         ).rowcount
         count = batch.last - batch.first + 1
+        if inserted:
+            self._messages_changed(db)
         recipients = (
             "INSERT INTO recipients (msg, email, name) SELECT msg + ?, email, name "
             "FROM staging.recipients WHERE rowid BETWEEN ? AND ?"
@@ -634,6 +673,7 @@ class Store:
             if row:
                 db.execute("DELETE FROM recipients WHERE msg = ?", (row[0],))
                 db.execute("DELETE FROM messages WHERE id = ?", (row[0],))
+                self._messages_changed(db)
 
     def row_count(self) -> int:
         """Message rows (a message in several folders counted once per folder)."""
@@ -641,7 +681,9 @@ class Store:
 
     def message_count(self) -> int:
         """Messages indexed, a message in several folders counted once."""
-        return int(self.query("SELECT COUNT(DISTINCT mkey) FROM messages")[0][0])
+        return self.cached(
+            "message_count", lambda: int(self.query("SELECT COUNT(DISTINCT mkey) FROM messages")[0][0])
+        )
 
     # -- contacts ------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from conftest import Cli, message, write_config
 from devmail import DevMail
 
 import worker.scan as scan_module
+import worker.store as store_module
 from worker.config import load_config
 from worker.core import Kizuna
 from worker.model import Address, MessageFacts
@@ -190,11 +191,21 @@ def test_a_bulk_load_builds_the_indexes_at_the_end(
     dovecot: DevMail, plain: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(scan_module, "BULK_MIN_MESSAGES", 10)
+    monkeypatch.setattr(store_module, "_BULK_CHECKPOINT_ROWS", 40)  # about every other batch
+    checkpoints = []
+    real_checkpoint = Store._checkpoint_in_background
+
+    def counting_checkpoint(self: Store) -> None:
+        checkpoints.append(self.db.total_changes)
+        real_checkpoint(self)
+
+    monkeypatch.setattr(Store, "_checkpoint_in_background", counting_checkpoint)
     seen: list[set[str]] = []
     bulk = write_config(dovecot, tmp_path / "bulk", api={"enabled": False})
     with Kizuna(load_config(bulk.config)) as kizuna:
         kizuna.scan(progress=False, batch_size=7, on_batch=lambda *_: seen.append(_indexes(bulk)))
     assert seen and all(not (INDEXES & names) for names in seen)  # none kept up row by row
+    assert len(checkpoints) >= 3  # along the way (off the commits) and at the end
     assert INDEXES <= _indexes(bulk)
     assert _rows(bulk) == _rows(plain)
     # a later scan with little new mail keeps them

@@ -6,11 +6,16 @@ Tables
 ``folders``     per-folder sync cursor: UIDVALIDITY, last UID, UIDNEXT, HIGHESTMODSEQ.
 ``messages``    per-message facts for the contact rules and reply matching.
 ``recipients``  To/Cc/Bcc addresses of each message.
-``meta``        small key/value facts (last scan time, daemon heartbeat...).
+``meta``        small key/value facts (last scan time, daemon heartbeat, the
+                messages' version and the counts kept against it...).
 ``reconnections`` drafts Kizuna wrote and their fate (:mod:`worker.outreach`).
 ``reminders``   queued thank-you, gift and keep-in-touch reminders (:mod:`worker.reminders`).
 
 Later features add their own tables through :data:`MIGRATIONS`.
+
+A big scan's helper process writes into a :class:`Staging` database of its
+own; only the scanning process writes the state, copying staged batches in
+with :meth:`Store.merge_staged`.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """Kizuna's library core: the operations the CLI, the daemon and the local API share.
 
->>> kizuna = Kizuna(load_config("~/.config/kizuna/config.toml"))   # doctest: +SKIP
->>> kizuna.scan().to_json()                                        # doctest: +SKIP
-{'folders': 4, 'messages': 1234, 'new_messages': 12, 'contacts': 87}
+With a mail server to talk to::
+
+    kizuna = Kizuna(load_config("~/.config/kizuna/config.toml"))
+    kizuna.scan().to_json()
+    # {'folders': 4, 'messages': 1234, 'new_messages': 12, 'contacts': 87}
 """
 
 from __future__ import annotations

@@ -37,8 +37,11 @@ def private_dir(path: Path) -> Path:
     are left alone: a state path the user put in ``/tmp`` or their home must
     never change those directories' modes (the files inside are 0600).
 
-    >>> private_dir(Path("~/.local/share/kizuna").expanduser())  # doctest: +SKIP
-    PosixPath('/home/me/.local/share/kizuna')
+    >>> import tempfile
+    >>> home = Path(tempfile.mkdtemp())
+    >>> state = private_dir(home / "kizuna" / "state")
+    >>> oct(state.stat().st_mode & 0o777), oct((home / "kizuna").stat().st_mode & 0o777)
+    ('0o700', '0o700')
     """
     path = Path(path).expanduser()
     missing: list[Path] = []

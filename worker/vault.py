@@ -83,9 +83,10 @@ class Vault:
     passphrase set later is seen); ``use_keyring=False`` skips the OS
     keyring and goes straight to the key file.
 
-    >>> vault = Vault(Path("~/.local/share/kizuna").expanduser())  # doctest: +SKIP
-    >>> vault.set("imap", "hunter2")  # doctest: +SKIP
-    >>> vault.get("imap")  # doctest: +SKIP
+    >>> import tempfile
+    >>> vault = Vault(Path(tempfile.mkdtemp()), use_keyring=False)
+    >>> vault.set("imap", "hunter2")
+    >>> vault.get("imap")
     'hunter2'
     """
 

@@ -1,10 +1,11 @@
 """The local API and dashboard page served while ``kizuna run`` runs (loopback only).
 
->>> from worker.web import WebService, dashboard_url          # doctest: +SKIP
->>> service = WebService(config, lambda: Kizuna(config))      # doctest: +SKIP
->>> service.start()                                           # doctest: +SKIP
->>> dashboard_url(config)                                     # doctest: +SKIP
-'http://127.0.0.1:8765/login?token=...'
+With a loaded ``config``::
+
+    from worker.web import WebService, dashboard_url
+    service = WebService(config, lambda: Kizuna(config))
+    service.start()
+    dashboard_url(config)  # 'http://127.0.0.1:8765/login?token=...'
 """
 
 from __future__ import annotations

@@ -40,8 +40,11 @@ COOKIE_NAME = "kizuna_session"
 def load_or_create_token(state_dir: Path) -> str:
     """The API token of this state directory, created (0600) on first use.
 
-    >>> load_or_create_token(Path("~/.local/share/kizuna").expanduser())  # doctest: +SKIP
-    'mWq3...'
+    >>> import tempfile
+    >>> state = Path(tempfile.mkdtemp())
+    >>> token = load_or_create_token(state)
+    >>> len(token) >= 32, load_or_create_token(state) == token, oct((state / TOKEN_FILE).stat().st_mode & 0o777)
+    (True, True, '0o600')
     """
     directory = Path(state_dir).expanduser()
     path = directory / TOKEN_FILE

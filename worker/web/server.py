@@ -1,9 +1,11 @@
 """Serve the local API with uvicorn in a background thread (a daemon ``Service``).
 
->>> service = WebService(config, lambda: Kizuna(config))   # doctest: +SKIP
->>> service.start(); service.port                          # doctest: +SKIP
-8765
->>> service.stop()                                         # doctest: +SKIP
+With a loaded ``config``::
+
+    service = WebService(config, lambda: Kizuna(config))
+    service.start()
+    service.port  # 8765
+    service.stop()
 
 The socket is bound here, before uvicorn starts, so that a port in use is a
 clear :class:`~worker.errors.UsageError` raised by :meth:`WebService.start`

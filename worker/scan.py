@@ -382,17 +382,16 @@ class Scanner:
                 log.info("folder %s is gone or no longer scanned: forgetting it", stale)
                 self.store.drop_folder(stale)
         work = [(name, self._status(name)) for name in names]
-        todo = sum(max(0, status[1] - (self._cursor_uidnext(name) or 1)) for name, status in work)
+        todo_counts = _new_counts(self.store, work)
+        new = sum(count for *_, count in todo_counts)
         bar = tqdm(
-            total=todo or None,
+            total=new or None,
             unit="msg",
             desc="scan",
             file=sys.stderr,
             disable=(not self.progress) if self.progress is not None else None,
             leave=False,
         )
-        todo_counts = _new_counts(self.store, work)
-        new = sum(count for *_, count in todo_counts)
         bulk = new >= BULK_MIN_MESSAGES and new * 2 >= self.store.row_count()
         jobs = _prefetch_jobs(todo_counts) if self.parallel and _fork_available() else []
         try:
@@ -414,10 +413,6 @@ class Scanner:
         result.new_messages = len(result.new_ids)
         result.messages = self.store.message_count()
         return result
-
-    def _cursor_uidnext(self, name: str) -> int | None:
-        cursor = self.store.cursor(name)
-        return (cursor.last_uid + 1) if cursor else None
 
     def _status(self, name: str) -> tuple[int, int, int, int | None]:
         """(UIDVALIDITY, UIDNEXT, MESSAGES, HIGHESTMODSEQ) without selecting the folder."""

@@ -33,6 +33,7 @@ from .config import Config
 from .errors import FolderError, KizunaError, MailServerError
 from .fetchreader import fetch_headers
 from .folders import FolderPlan, plan_folders
+from .model import MessageFacts
 from .rules import FETCH_FIELDS, parse_headers
 from .store import FolderCursor, StagedBatch, Staging, Store
 
@@ -102,6 +103,22 @@ def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
         yield items[start:start + size]
 
 
+def _uids_after(client: imapclient.IMAPClient, last_uid: int) -> list[int]:
+    """The selected folder's UIDs above ``last_uid``, sorted.
+
+    ``UID SEARCH UID n:*`` also answers the highest UID when none is above n.
+    """
+    return sorted(u for u in client.search(["UID", f"{last_uid + 1}:*"]) if u > last_uid)
+
+
+def _parse_batch(client: imapclient.IMAPClient, folder: str, uids: Sequence[int]) -> list[tuple[int, MessageFacts]]:
+    """Fetch and parse the header fields of ``uids`` in the selected ``folder``."""
+    return [
+        (uid, parse_headers(header, partial(parse_internaldate, idate) if idate else None))
+        for uid, idate, header in fetch_headers(client, uid_ranges(uids), FETCH_FIELDS, folder=folder)
+    ]
+
+
 # -- parallel prefetch ----------------------------------------------------------------
 #
 # Parsing header blocks is the scan's cost (the server streams far faster), so
@@ -112,7 +129,7 @@ def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
 # however their speeds vary. Each batch is claimed under a shared lock before
 # it is fetched. The helper writes finished rows into a staging database; this
 # process alone writes the state (one writer), copying each staged batch in
-# with one ``INSERT ... SELECT`` as it arrives. A folder's cursor moves past a
+# with ``INSERT ... SELECT`` as it arrives. A folder's cursor moves past a
 # staged batch only when the scan reaches it in order, so a scan cut off at
 # any point resumes correctly (rows already copied are skipped by UID).
 
@@ -134,7 +151,6 @@ def _prefetch_main(
     name = ""
     try:
         from .imap import connect  # noqa: PLC0415 - only the helper needs these
-        from .store import Staging  # noqa: PLC0415
         from .vault import Vault  # noqa: PLC0415
 
         gc.disable()  # see _collector_paused: this process only scans
@@ -147,18 +163,14 @@ def _prefetch_main(
                 if int(selected.get(b"UIDVALIDITY", uidvalidity)) != uidvalidity:
                     out.put((name, None, None))  # changed since the plan: the scan does it alone
                     continue
-                uids = sorted(u for u in client.search(["UID", f"{last_uid + 1}:*"]) if u > last_uid)
-                chunks = list(_chunks(uids, batch_size))
+                chunks = list(_chunks(_uids_after(client, last_uid), batch_size))
                 for index in range(len(chunks) - 1, -1, -1):
                     if not claims.helper_claims(position * _SPAN + index):
                         out.put((name, None, None))
                         return  # met the scan
                     chunk = chunks[index]
-                    batch = [
-                        (uid, parse_headers(header, partial(parse_internaldate, idate) if idate else None))
-                        for uid, idate, header in fetch_headers(client, uid_ranges(chunk), FETCH_FIELDS)
-                    ]
-                    out.put((name, tuple(chunk), stage.add(name, uidvalidity, batch)))
+                    staged = stage.add(name, uidvalidity, _parse_batch(client, name, chunk))
+                    out.put((name, tuple(chunk), staged))
                 out.put((name, None, None))
                 client.unselect_folder()
         finally:
@@ -308,7 +320,7 @@ def _new_counts(store: Store, work: Sequence[tuple[str, tuple[int, int, int, int
 
 
 def _prefetch_jobs(todo: Sequence[tuple[str, int, int, int]]) -> list[_Job]:
-    """The folders with news, for the helper, if there is enough to share."""
+    """The folders with news, for the helper, if there are enough to be worth one."""
     if sum(count for *_, count in todo) < PREFETCH_MIN_MESSAGES:
         return []
     return [(name, uidvalidity, last_uid) for name, uidvalidity, last_uid, _count in todo]
@@ -440,10 +452,7 @@ class Scanner:
             self.client.select_folder(name, readonly=True)  # EXAMINE
             new_ids: list[int] = []
             if uidnext > cursor.last_uid + 1:
-                uids = sorted(
-                    u for u in self.client.search(["UID", f"{cursor.last_uid + 1}:*"])
-                    if u > cursor.last_uid
-                )
+                uids = _uids_after(self.client, cursor.last_uid)
                 for index, chunk in enumerate(_chunks(uids, self.batch_size)):
                     new_ids.extend(self._fetch_batch(name, uidvalidity, index, chunk))
                     bar.update(len(chunk))
@@ -486,12 +495,7 @@ class Scanner:
         staged = prefetch.take(name, index, uids) if prefetch is not None else None
         batch = None
         if staged is None:
-            batch = [
-                (uid, parse_headers(header, partial(parse_internaldate, idate) if idate else None))
-                for uid, idate, header in fetch_headers(
-                    self.client, uid_ranges(uids), FETCH_FIELDS, folder=name
-                )
-            ]
+            batch = _parse_batch(self.client, name, uids)
         with self.store.transaction() as db:
             if batch is not None:
                 ids = self.store.add_messages(db, name, uidvalidity, batch)

@@ -355,10 +355,7 @@ def facts_from_message(msg: Message, internaldate: InternalDate = None) -> Messa
         [*(msg.get_all("to") or ()), *(msg.get_all("cc") or ()), *(msg.get_all("bcc") or ())]
     )
     refs_raw = decode_text(msg.get("references"))
-    try:
-        automated = automation_reason(msg)
-    except Exception:  # noqa: BLE001 - never lose a message to a classifier bug
-        automated = "unclassifiable"
+    automated = automation_reason(msg)  # never raises
     kizuna_id = msg.get("x-kizuna-id")
     kizuna_kind = msg.get("x-kizuna-kind")
     return MessageFacts(
@@ -543,10 +540,7 @@ def _facts_from_fields(fields: Mapping[str, Sequence[str]], internaldate: Intern
     get = fields.get
     senders = _address_tuple(tuple(get("from") or ()))
     recipients = _address_tuple((*(get("to") or ()), *(get("cc") or ()), *(get("bcc") or ())))
-    try:
-        automated = automation_reason_from_fields(fields)
-    except Exception:  # noqa: BLE001 - never lose a message to a classifier bug
-        automated = "unclassifiable"
+    automated = automation_reason_from_fields(fields)  # never raises
     message_id = get("message-id")
     date = get("date")
     subject = get("subject")

@@ -504,7 +504,7 @@ class Scanner:
                 assert prefetch is not None and staged is not None
                 found = prefetch.merged.pop(staged, None)
                 ids = found if found is not None else self.store.merge_staged(db, staged)
-                count = staged.last - staged.first + 1
+                count = len(staged)
             self.store.save_cursor(db, name, last_uid=max(uids))
             if prefetch is not None:  # copy what the helper staged meanwhile (see _Prefetch.merged)
                 for early in prefetch.arrived():

@@ -173,16 +173,22 @@ MIGRATIONS: list[tuple[str, Migration]] = [
 
 #: The indexes on the message tables, dropped for a bulk load (:meth:`Store.bulk_load`).
 _MESSAGE_INDEXES = {
-    "messages_mkey": "CREATE INDEX messages_mkey ON messages (mkey)",
-    "messages_sender": "CREATE INDEX messages_sender ON messages (sender)",
-    "recipients_msg": "CREATE INDEX recipients_msg ON recipients (msg)",
+    "messages_mkey": "CREATE INDEX IF NOT EXISTS messages_mkey ON messages (mkey)",
+    "messages_sender": "CREATE INDEX IF NOT EXISTS messages_sender ON messages (sender)",
+    "recipients_msg": "CREATE INDEX IF NOT EXISTS recipients_msg ON recipients (msg)",
 }
 _BULK_CHECKPOINT_ROWS = 250_000  # rows written (about 100k messages, 60 MB of WAL) between checkpoints
 _MESSAGE_COLUMNS = (
     "id, folder, uid, mkey, message_id, tkey, sender, sender_name, subject, thread, "
     "in_reply_to, refs, automated, rcpt_count, kizuna_id, kizuna_kind"
 )
-_INSERT_MESSAGE = f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES ({', '.join('?' * 16)})"
+_INSERT_MESSAGE = f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES ({', '.join('?' * len(_MESSAGE_COLUMNS.split(',')))})"
+_INSERT_RECIPIENT = "INSERT INTO recipients (msg, email, name) VALUES (?, ?, ?)"
+
+
+def _next_id(db: sqlite3.Connection) -> int:
+    """The id after the last message row (call inside the write transaction that uses it)."""
+    return int(db.execute("SELECT COALESCE(MAX(id), 0) FROM messages").fetchone()[0]) + 1
 
 
 def message_rows(
@@ -229,6 +235,10 @@ class StagedBatch:
     first_recipient: int
     last_recipient: int
 
+    def __len__(self) -> int:
+        """How many messages."""
+        return self.last - self.first + 1
+
 
 class Staging:
     """A scratch database a scan helper process fills with finished rows.
@@ -248,7 +258,7 @@ class Staging:
         self.db.execute("PRAGMA synchronous=OFF")
         self.db.execute(f"CREATE TABLE IF NOT EXISTS messages ({_MESSAGE_COLUMNS.replace('id, ', 'id INTEGER PRIMARY KEY, ', 1)})")
         self.db.execute("CREATE TABLE IF NOT EXISTS recipients (msg INTEGER NOT NULL, email TEXT NOT NULL, name TEXT)")
-        self.next_id = int(self.db.execute("SELECT COALESCE(MAX(id), 0) FROM messages").fetchone()[0]) + 1
+        self.next_id = _next_id(self.db)
         self.next_recipient = int(self.db.execute("SELECT COALESCE(MAX(rowid), 0) FROM recipients").fetchone()[0]) + 1
 
     def add(self, folder: str, uidvalidity: int, batch: Iterable[tuple[int, MessageFacts]]) -> StagedBatch:
@@ -258,7 +268,7 @@ class Staging:
         self.db.execute("BEGIN")
         self.db.executemany(_INSERT_MESSAGE, rows_m)
         # one writer and no deletes: SQLite numbers the rows on from the last, as counted here
-        self.db.executemany("INSERT INTO recipients (msg, email, name) VALUES (?, ?, ?)", rows_r)
+        self.db.executemany(_INSERT_RECIPIENT, rows_r)
         self.db.execute("COMMIT")
         staged = StagedBatch(self.next_id, self.next_id + len(rows_m) - 1, first_r, first_r + len(rows_r) - 1)
         self.next_id += len(rows_m)
@@ -547,10 +557,10 @@ class Store:
             batch = fresh
         if not batch:
             return []
-        first = int(db.execute("SELECT COALESCE(MAX(id), 0) FROM messages").fetchone()[0]) + 1
+        first = _next_id(db)
         rows_m, rows_r = message_rows(folder, uidvalidity, batch, first)
         db.executemany(_INSERT_MESSAGE, rows_m)
-        db.executemany("INSERT INTO recipients (msg, email, name) VALUES (?, ?, ?)", rows_r)
+        db.executemany(_INSERT_RECIPIENT, rows_r)
         self._messages_changed(db)
         return list(range(first, first + len(rows_m)))
 
@@ -579,7 +589,7 @@ class Store:
         """
         if batch.last < batch.first:
             return []
-        base = int(db.execute("SELECT COALESCE(MAX(id), 0) FROM messages").fetchone()[0]) + 1
+        base = _next_id(db)
         shift = base - batch.first
         inserted = db.execute(
             f"INSERT OR IGNORE INTO messages ({_MESSAGE_COLUMNS}) "
@@ -587,7 +597,7 @@ class Store:
             "WHERE id BETWEEN ? AND ?",
             (shift, batch.first, batch.last),
         ).rowcount
-        count = batch.last - batch.first + 1
+        count = len(batch)
         if inserted:
             self._messages_changed(db)
         recipients = (
@@ -680,7 +690,7 @@ class Store:
         )}:
             with self.transaction() as db:
                 for name in missing:
-                    db.execute(_MESSAGE_INDEXES[name].replace("CREATE INDEX", "CREATE INDEX IF NOT EXISTS"))
+                    db.execute(_MESSAGE_INDEXES[name])
 
     def folder_uids(self, folder: str) -> set[int]:
         return {row[0] for row in self.query("SELECT uid FROM messages WHERE folder = ?", (folder,))}
@@ -690,12 +700,21 @@ class Store:
 
     def remove_uids(self, db: sqlite3.Connection, folder: str, uids: Iterable[int]) -> None:
         """Forget messages expunged from a folder."""
-        for uid in uids:
-            row = db.execute("SELECT id FROM messages WHERE folder = ? AND uid = ?", (folder, uid)).fetchone()
-            if row:
-                db.execute("DELETE FROM recipients WHERE msg = ?", (row[0],))
-                db.execute("DELETE FROM messages WHERE id = ?", (row[0],))
-                self._messages_changed(db)
+        uids = sorted(uids)
+        removed = 0
+        for start in range(0, len(uids), 500):  # below SQLite's bound-parameter limit
+            chunk = uids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            db.execute(
+                f"DELETE FROM recipients WHERE msg IN "
+                f"(SELECT id FROM messages WHERE folder = ? AND uid IN ({marks}))",
+                (folder, *chunk),
+            )
+            removed += db.execute(
+                f"DELETE FROM messages WHERE folder = ? AND uid IN ({marks})", (folder, *chunk)
+            ).rowcount
+        if removed:
+            self._messages_changed(db)
 
     def row_count(self) -> int:
         """Message rows (a message in several folders counted once per folder)."""
@@ -807,7 +826,8 @@ class Store:
         return self.query("SELECT * FROM messages WHERE id > ? ORDER BY id", (after_id,))
 
     def max_message_id(self) -> int:
-        return int(self.query("SELECT COALESCE(MAX(id), 0) FROM messages")[0][0])
+        with self.lock:
+            return _next_id(self.db) - 1
 
 
 def _state_error(exc: sqlite3.OperationalError, path: Path) -> StateError:

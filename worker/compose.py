@@ -50,6 +50,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 
@@ -61,6 +62,9 @@ from worker.language import (
     japanese_honorific_name,
 )
 from worker.model import Contact
+
+if TYPE_CHECKING:
+    from worker.config import Config
 
 __all__ = [
     "TEMPLATE_PACKAGE",
@@ -103,6 +107,16 @@ class Profile:
     def __post_init__(self) -> None:
         if not self.signature.strip():
             object.__setattr__(self, "signature", self.display_name)
+
+    @classmethod
+    def of(cls, config: Config) -> Profile:
+        """The profile a config describes (the display name falls back to the first address)."""
+        account = config.account
+        return cls(
+            display_name=account.display_name or account.addresses[0],
+            reason=config.outreach.reason,
+            signature=config.outreach.signature,
+        )
 
 
 @dataclass(frozen=True)

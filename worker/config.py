@@ -237,6 +237,12 @@ class Config(_Section):
         """Where a user's own templates override the shipped ones."""
         return user_config_dir() / "templates"
 
+    @property
+    def template_override(self) -> Path | None:
+        """:attr:`templates_dir` if the user made one, else None (the shipped templates)."""
+        found = self.templates_dir
+        return found if found.is_dir() else None
+
 
 def run_secret_command(command: str, key: str) -> str:
     """Run a user's secret command and return its first output line."""

@@ -269,19 +269,10 @@ class Outreach:
             chosen = chosen[:limit]
         return chosen, skipped
 
-    def profile(self) -> Profile:
-        account = self.config.account
-        return Profile(
-            display_name=account.display_name or account.addresses[0],
-            reason=self.config.outreach.reason,
-            signature=self.config.outreach.signature,
-        )
-
     def compose(self, contact: Contact, now: datetime) -> tuple[Draft, list[str]]:
         language = choose_language(self.config.outreach.language, contact)
-        override = self.config.templates_dir
-        draft = render_reconnection(contact, self.profile(), language, now,
-                                    override_dir=override if override.is_dir() else None)
+        draft = render_reconnection(contact, Profile.of(self.config), language, now,
+                                    override_dir=self.config.template_override)
         return draft, check_tone(draft.body, language)
 
     def run(

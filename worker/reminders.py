@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from .errors import UsageError
+from .prompts import KINDS
 from .store import Store
 
 __all__ = [
@@ -44,7 +45,6 @@ __all__ = [
     "keep_in_touch_due",
 ]
 
-KINDS: tuple[str, ...] = ("thank-you", "gift", "keep-in-touch")
 STATUSES: tuple[str, ...] = ("pending", "delivered", "done", "dismissed")
 #: What a user (CLI, local API) may set a reminder to.
 USER_STATUSES: tuple[str, ...] = ("done", "dismissed")

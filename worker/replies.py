@@ -265,9 +265,8 @@ class ReplyProcessor:
         new_text = reply.new_text if reply else ""
         contact = self._contact(sent.email, (reply.sender_name if reply else "") or msg.sender_name)
         subject = (reply.subject if reply and reply.subject else msg.subject) or sent.subject
-        override = self.config.templates_dir
-        draft = render_thank_you(contact, self._profile(), sent.language, subject,
-                                 override_dir=override if override.is_dir() else None)
+        draft = render_thank_you(contact, Profile.of(self.config), sent.language, subject,
+                                 override_dir=self.config.template_override)
         references = [*(reply.references if reply else msg.references)]
         reply_time = min(msg.time, now)
         last_contact = max(filter(None, (contact.last_contact, reply_time)))
@@ -313,11 +312,6 @@ class ReplyProcessor:
                             now=now)
         log.info("event=reply email=%s reconnection=%s match=%s message_id=%s tired=%s",
                  sent.email, sent.id, how, msg.message_id, detail["tired"])
-
-    def _profile(self) -> Profile:
-        account = self.config.account
-        return Profile(display_name=account.display_name or account.addresses[0],
-                       reason=self.config.outreach.reason, signature=self.config.outreach.signature)
 
     # -- thank-you drafts ------------------------------------------------------------------
 

@@ -772,3 +772,7 @@ def test_contact_count_agrees_with_contacts(tmp_path: Path) -> None:
     listed = store.contacts(me, 20)
     assert 0 < len(listed) < 9
     assert store.contact_count(me, 20) == len(listed)
+    # one address looked up alone is exactly its entry in the whole list (or nothing)
+    for i in range(10):
+        peer = f"p{i}@y.example"
+        assert store.contacts(me, 20, email=peer.upper()) == [c for c in listed if c.email == peer]

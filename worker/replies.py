@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import make_msgid
@@ -372,11 +372,10 @@ class ReplyProcessor:
 
     # -- keep in touch -----------------------------------------------------------------------
 
-    def reset_keep_in_touch(self, emails: Sequence[str] | None = None) -> list[str]:
+    def reset_keep_in_touch(self) -> list[str]:
         """Move pending nudges after real contact either way (see :func:`keep_in_touch_due`)."""
-        if emails is None:
-            emails = [r[0] for r in self.store.query(
-                "SELECT DISTINCT email FROM reminders WHERE kind = 'keep-in-touch' AND status = 'pending'")]
+        emails = [r[0] for r in self.store.query(
+            "SELECT DISTINCT email FROM reminders WHERE kind = 'keep-in-touch' AND status = 'pending'")]
         moved = []
         for email in emails:
             found = self.store.contacts(self.config.me, self.config.policy.max_recipients, email=email)

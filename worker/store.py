@@ -741,7 +741,9 @@ class Store:
         ``max_recipients`` or of my addresses applies at once.
         """
         me_json = json.dumps(sorted(me))
-        where_email = "WHERE email = :email" if email else ""
+        # one address: filter where the rows are read, not after aggregating them all
+        sent_email = "AND r.email = :email" if email else ""
+        received_email = "AND q.sender = :email" if email else ""
         rows = self.query(
             f"""
             WITH me(addr) AS (SELECT value FROM json_each(:me)),
@@ -753,10 +755,10 @@ class Store:
                 SELECT r.email AS email, 1 AS sent, q.mkey, q.tkey, r.name AS name,
                        q.subject, q.thread
                 FROM q JOIN recipients r ON r.msg = q.id
-                WHERE q.sender IN (SELECT addr FROM me) AND r.email NOT IN (SELECT addr FROM me)
+                WHERE q.sender IN (SELECT addr FROM me) AND r.email NOT IN (SELECT addr FROM me) {sent_email}
                 UNION ALL
                 SELECT q.sender, 0, q.mkey, q.tkey, q.sender_name, q.subject, q.thread
-                FROM q WHERE q.sender NOT IN (SELECT addr FROM me)
+                FROM q WHERE q.sender NOT IN (SELECT addr FROM me) {received_email}
             ),
             agg AS (
                 SELECT email,
@@ -767,7 +769,7 @@ class Store:
                        MIN(tkey) AS first_contact,
                        MAX(tkey) AS last_contact,
                        COUNT(DISTINCT thread) AS threads
-                FROM ev {where_email} GROUP BY email
+                FROM ev GROUP BY email
                 HAVING sent_count > 0 AND received_count > 0
             ),
             named AS (

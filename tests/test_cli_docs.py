@@ -28,7 +28,7 @@ COMMANDS = _commands(cli)
 
 def test_contract_commands_exist() -> None:
     names = {name for name, _ in COMMANDS}
-    assert {"scan", "contacts", "draft", "secret", "secret set"} <= names
+    assert {"scan", "contacts", "draft", "secret", "secret set", "reminders", "run"} <= names
 
 
 @pytest.mark.parametrize(("name", "command"), COMMANDS, ids=[n for n, _ in COMMANDS])

@@ -28,6 +28,7 @@ def test_wheel_ships_templates_example_config_and_unit(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for expected in (
         "worker/defaults/config.example.toml",
+        "worker/defaults/kizuna.service",
         "worker/defaults/templates/reconnection_en.txt.j2",
         "worker/defaults/templates/reconnection_ja.txt.j2",
         "worker/defaults/templates/thank_you_en.txt.j2",

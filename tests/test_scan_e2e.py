@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -54,7 +54,7 @@ def build_rule_mailbox(server: DevMail) -> None:
                          "Wed, 11 May 2016 12:00:00 +0000"))
     # dave: recent -> contact, not dormant
     w("Sent", message("me@example.com", "dave@example.net", "x", "Thu, 01 Jan 2015 10:00:00 +0000"))
-    w("INBOX", message("dave@example.net", "me@example.com", "y", "Sun, 01 Jun 2025 10:00:00 +0000"))
+    w("INBOX", message("dave@example.net", "me@example.com", "y", datetime.now(UTC) - timedelta(days=30)))
     # frank: his reply has no Date: INTERNALDATE (the file's mtime) is used
     w("Sent", message("me@example.com", "frank@example.net", "q", "Thu, 01 Jan 2015 10:00:00 +0000"))
     w("INBOX", message("frank@example.net", "me@example.com", "a"),

@@ -179,10 +179,19 @@ def test_the_scan_finishes_alone_when_the_helper_dies(
         return real_add(self, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Staging, "add", add_then_die)
+    copied = []  # in this process: the staged batches that reached the state
+    real_merge = Store.merge_staged
+
+    def counting_merge(self: Store, db: object, batch: object) -> object:
+        copied.append(batch)
+        return real_merge(self, db, batch)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Store, "merge_staged", counting_merge)
     helped = write_config(dovecot, tmp_path / "helped", api={"enabled": False})
     with Kizuna(load_config(helped.config)) as kizuna:  # slowed, so the helper gets to fail
         result = kizuna.scan(progress=False, batch_size=7, parallel=True, on_batch=lambda *_: time.sleep(0.05))
         assert result.new_messages == 70 == kizuna.store.row_count() == len(set(result.new_ids))
+    assert len(copied) == 2  # the helper did stage two batches before it failed; the scan did the rest
     assert _rows(helped) == _rows(plain)
     assert helped.json("contacts") == plain.json("contacts")
 
@@ -213,7 +222,7 @@ def test_a_bulk_load_builds_the_indexes_at_the_end(
     dovecot.fix_ownership()
     seen.clear()
     with Kizuna(load_config(bulk.config)) as kizuna:
-        assert kizuna.scan(progress=False, batch_size=7, on_batch=lambda *_: seen.append(_indexes(bulk)))
+        assert kizuna.scan(progress=False, batch_size=7, on_batch=lambda *_: seen.append(_indexes(bulk))).new_messages == 1
     assert seen == [_indexes(bulk)] and INDEXES <= seen[0]
 
 

@@ -3,7 +3,7 @@
 Every error Kizuna raises on purpose derives from :class:`KizunaError`.
 Subclasses also inherit the fitting built-in, so callers may catch either way
 (``except ConnectionError`` catches :class:`ServerUnreachable`), and carry the
-data they are about (the config key, the folder, the contact).
+data they are about (the config key, the folder, the host and port).
 
 The CLI maps :class:`UsageError` (and its subclass :class:`ConfigError`) to
 exit code 2 and every other :class:`KizunaError` to exit code 1.

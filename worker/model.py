@@ -1,6 +1,7 @@
 """Value objects shared across Kizuna's modules.
 
-Plain frozen dataclasses, timezone-aware datetimes (UTC inside), and a
+Plain frozen dataclasses, timezone-aware datetimes (each keeps the offset it was
+written with), and a
 ``to_json`` where the object crosses the CLI or the local API.
 """
 

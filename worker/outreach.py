@@ -152,7 +152,7 @@ class Outreach:
         """Pending drafts that now appear as sent mail in a scanned folder -> ``sent``.
 
         Same Message-ID, or a message from me to the contact with the same
-        subject, dated after the draft was made.
+        subject, dated no earlier than five minutes before the draft was made.
         """
         me = sorted(self.config.me)
         marks = ",".join("?" * len(me))

@@ -3,7 +3,8 @@
 Tables
 ------
 ``migrations``  applied schema versions (the version table).
-``folders``     per-folder sync cursor: UIDVALIDITY, last UID, UIDNEXT, HIGHESTMODSEQ.
+``folders``     per-folder sync cursor: UIDVALIDITY, last UID, UIDNEXT, HIGHESTMODSEQ,
+                MESSAGES at the last scan, when it was scanned.
 ``messages``    per-message facts for the contact rules and reply matching.
 ``recipients``  To/Cc/Bcc addresses of each message.
 ``meta``        small key/value facts (last scan time, daemon heartbeat, the
@@ -151,7 +152,6 @@ def _m3_reminders(db: sqlite3.Connection) -> None:
     )
 
 
-#: Registered schema migrations, applied in order, each in its own transaction.
 def _m4_lean_indexes(db: sqlite3.Connection) -> None:
     # No query looks recipients up by address alone (they join on msg), and
     # keeping this index cost a third of the SQLite time of a first scan.
@@ -163,6 +163,7 @@ def _m5_no_message_id_index(db: sqlite3.Connection) -> None:
     db.execute("DROP INDEX IF EXISTS messages_message_id")
 
 
+#: Registered schema migrations, applied in order, each in its own transaction.
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("scan", _m1_scan),
     ("reconnections", _m2_reconnections),
@@ -824,7 +825,7 @@ class Store:
         return int(rows[0][0])
 
     def messages_since(self, after_id: int) -> list[sqlite3.Row]:
-        """Message rows added after row id ``after_id`` (for sent/reply detection)."""
+        """Message rows added after row id ``after_id``."""
         return self.query("SELECT * FROM messages WHERE id > ? ORDER BY id", (after_id,))
 
     def max_message_id(self) -> int:

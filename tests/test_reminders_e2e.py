@@ -152,3 +152,33 @@ def test_keep_in_touch_moves_with_contact_and_repeats_after_firing(
     with dovecot.client() as client:
         client.select_folder("INBOX", readonly=True)
         assert len(client.search(["HEADER", "X-Kizuna-Kind", "keep-in-touch"])) == 1
+
+
+def test_a_pass_with_nothing_changed_skips_the_matching(
+    setup: tuple[Cli, Kizuna], dovecot: DevMail, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from worker.replies import ReplyProcessor
+
+    _, kizuna = setup
+    kizuna.draft([ALICE])
+    _send(dovecot)
+    assert _cycle(kizuna).sent == [ALICE]  # type: ignore[attr-defined]
+    looked = []
+    real = ReplyProcessor.sent_reconnections
+
+    def counting(self: ReplyProcessor) -> object:
+        looked.append(1)
+        return real(self)
+
+    monkeypatch.setattr(ReplyProcessor, "sent_reconnections", counting)
+    _cycle(kizuna)  # what the last pass changed is looked at once more
+    before = len(looked)
+    for _ in range(3):  # nothing new: the daemon's idle cycles
+        result = _cycle(kizuna)
+        assert result.sent == result.replies == result.rescheduled == []  # type: ignore[attr-defined]
+    assert len(looked) == before
+    time.sleep(1.1)
+    dovecot.append("INBOX", message("Alice Smith <alice@example.net>", "me@example.com", "Hi",
+                                    datetime.now(UTC).replace(microsecond=0)))
+    assert _cycle(kizuna).replies == [ALICE]  # type: ignore[attr-defined]
+    assert len(looked) == before + 1

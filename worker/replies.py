@@ -194,24 +194,50 @@ class ReplyProcessor:
     # -- the pass ----------------------------------------------------------------------
 
     def run(self, *, now: datetime | None = None) -> ProcessResult:
-        """One pass over the state (after a scan). Idempotent."""
+        """One pass over the state (after a scan). Idempotent.
+
+        Matching sent drafts and replies and moving nudges depend only on the
+        messages, the reconnections, the reminders and the rules: when none of
+        them changed since the last pass (a daemon cycle with no new mail), that
+        part is skipped, as it would find nothing. Thank-you drafts are always
+        ensured (a failed APPEND is retried).
+        """
         now = now or datetime.now(UTC)
+        stamp = self._stamp()
+        unchanged = stamp == self.store.get_meta("replies_stamp")
+        sent: list[str] = []
+        replies: list[str] = []
+        rescheduled: list[str] = []
         try:
-            sent = Outreach(self.kizuna).mark_sent_from_index()
-            for email in sent:
-                log.info("event=sent email=%s", email)
-            replies = []
-            for reconnection in self.sent_reconnections():
-                found = find_reply(self._messages_from(reconnection.email), reconnection)
-                if found:
-                    msg, how = found
-                    self._on_reply(reconnection, msg, how, now)
-                    replies.append(reconnection.email)
+            if not unchanged:
+                sent = Outreach(self.kizuna).mark_sent_from_index()
+                for email in sent:
+                    log.info("event=sent email=%s", email)
+                for reconnection in self.sent_reconnections():
+                    found = find_reply(self._messages_from(reconnection.email), reconnection)
+                    if found:
+                        msg, how = found
+                        self._on_reply(reconnection, msg, how, now)
+                        replies.append(reconnection.email)
             drafts = self.ensure_thank_you_drafts()
-            rescheduled = self.reset_keep_in_touch()
+            if not unchanged:
+                rescheduled = self.reset_keep_in_touch()
+                # the stamp from before the pass: what the pass changed is looked at once more
+                self.store.set_meta("replies_stamp", stamp)
         finally:
             self._close()
         return ProcessResult(sent, replies, drafts, rescheduled)
+
+    def _stamp(self) -> str:
+        """What the matching depends on, in one string."""
+        tables = [tuple(row) for row in self.store.query(
+            "SELECT COUNT(*), MAX(updated_at) FROM reconnections UNION ALL "
+            "SELECT COUNT(*), MAX(updated_at) FROM reminders"
+        )]
+        return json.dumps([
+            self.store.messages_version(), tables, sorted(self.config.me),
+            self.config.policy.max_recipients, self.config.reminders.keep_in_touch_days,
+        ])
 
     def sent_reconnections(self) -> list[SentReconnection]:
         found = []

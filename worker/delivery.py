@@ -120,11 +120,11 @@ def send_smtp(smtp: Smtp, password: str | None, msg: EmailMessage, sender: str, 
     except aiosmtplib.SMTPAuthenticationError as exc:
         raise DeliveryError(
             f"SMTP login refused for {smtp.username} at {where}: {exc.code} {exc.message}",
-            smtp.host, smtp.effective_port,
+            smtp.host, smtp.effective_port, connection=True,
         ) from None
     except (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPConnectTimeoutError, OSError) as exc:
         raise DeliveryError(f"cannot reach SMTP server {where}: {exc}", smtp.host,
-                            smtp.effective_port) from None
+                            smtp.effective_port, connection=True) from None
     except aiosmtplib.SMTPException as exc:
         raise DeliveryError(f"SMTP delivery via {where} failed: {exc}", smtp.host,
                             smtp.effective_port) from None
@@ -261,7 +261,7 @@ class Deliverer:
                 send_smtp(smtp, password, msg, me, me)
             except DeliveryError as exc:
                 self._fail(reminder, str(exc), report)
-                if "login refused" in str(exc) or "cannot reach" in str(exc):
+                if exc.connection:
                     # the next ones would fail the same way: retry them all next tick
                     for rest in due[due.index(reminder) + 1:]:
                         self._fail(rest, str(exc), report)

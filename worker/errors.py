@@ -15,6 +15,7 @@ __all__ = [
     "KizunaError",
     "UsageError",
     "ConfigError",
+    "NotFound",
     "SecretError",
     "MailServerError",
     "ServerUnreachable",
@@ -51,6 +52,10 @@ class ConfigError(UsageError):
         self.key = key
 
 
+class NotFound(UsageError):
+    """What the user named (a reminder id, say) does not exist."""
+
+
 class SecretError(KizunaError):
     """A stored secret could not be read, written or decrypted."""
 
@@ -81,7 +86,16 @@ class FolderError(MailServerError):
 
 
 class DeliveryError(MailServerError):
-    """A reminder prompt could not be delivered (it stays pending)."""
+    """A reminder prompt could not be delivered (it stays pending).
+
+    ``connection`` is true when the server could not be reached or refused
+    the login: every other prompt would fail the same way right now.
+    """
+
+    def __init__(self, message: str, host: str | None = None, port: int | None = None, *,
+                 connection: bool = False) -> None:
+        super().__init__(message, host, port)
+        self.connection = connection
 
 
 class StateError(KizunaError, OSError):

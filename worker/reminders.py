@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from .errors import UsageError
+from .errors import NotFound, UsageError
 from .prompts import KINDS
 from .store import Store
 
@@ -168,7 +168,7 @@ class Reminders:
     def get(self, reminder_id: int) -> Reminder:
         rows = self.store.query("SELECT * FROM reminders WHERE id = ?", (int(reminder_id),))
         if not rows:
-            raise UsageError(f"there is no reminder with id {reminder_id} (see `kizuna reminders`)")
+            raise NotFound(f"there is no reminder with id {reminder_id} (see `kizuna reminders`)")
         return Reminder.from_row(rows[0])
 
     def due_now(self, now: datetime | None = None) -> builtins.list[Reminder]:

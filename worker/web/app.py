@@ -42,7 +42,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..errors import KizunaError, MailServerError, UsageError
+from ..errors import KizunaError, MailServerError, NotFound
 from ..outreach import Skipped
 from ..reminders import USER_STATUSES
 from . import page
@@ -313,8 +313,6 @@ def create_app(kizuna_factory: KizunaFactory, token: str, *, port: int | None = 
         snooze = float(days) if days is not None else 0.0
 
         def change(k: Any) -> Any:
-            if not any(r.id == rid for r in k.reminders()):
-                raise ApiError(404, f"there is no reminder with id {rid}")
             if status is not None:
                 return k.set_reminder_status(rid, status)
             return k.snooze_reminder(rid, snooze)
@@ -330,7 +328,7 @@ def create_app(kizuna_factory: KizunaFactory, token: str, *, port: int | None = 
         if isinstance(exc, MailServerError):
             log.warning("local API: %s %s: %s", request.method, request.url.path, exc)
             return _error(502, str(exc))
-        if isinstance(exc, UsageError) and "no reminder" in str(exc):  # deleted meanwhile
+        if isinstance(exc, NotFound):
             return _error(404, str(exc))
         log.warning("local API: %s %s: %s", request.method, request.url.path, exc)
         return _error(500, str(exc))

@@ -464,6 +464,27 @@ def test_scrypt_parameters(tmp_path: Path, monkeypatch) -> None:
     assert (seen["n"], seen["r"], seen["p"], seen["length"]) == (2**15, 8, 1, 32)
 
 
+def test_a_key_is_derived_once_per_passphrase_and_salt(tmp_path: Path, monkeypatch) -> None:
+    from cryptography.hazmat.primitives.kdf import scrypt
+
+    derived = []
+    real = scrypt.Scrypt
+
+    def counting(**kwargs):
+        derived.append(kwargs["salt"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(scrypt, "Scrypt", counting)
+    env = {"KIZUNA_PASSPHRASE": "open sesame"}
+    vault = Vault(tmp_path, use_keyring=False, env=env)
+    vault.set("imap", PLAIN)
+    assert [vault.get("imap") for _ in range(3)] == [PLAIN] * 3
+    assert len(derived) == len(set(derived))  # each salt once, however many logins
+    env["KIZUNA_PASSPHRASE"] = "wrong"  # a changed passphrase is not served from memory
+    with pytest.raises(SecretError):
+        vault.get("imap")
+
+
 # -- read_secret_from ------------------------------------------------------------
 
 

@@ -101,6 +101,9 @@ class Vault:
         self.use_keyring = use_keyring
         self._env = env
         self._lock = threading.Lock()
+        # scrypt costs ~0.1 s and 32 MiB; a daemon logs in every cycle, so keep
+        # what each (passphrase, salt) derived. A changed passphrase derives anew.
+        self._derived: dict[tuple[bytes, bytes], bytes] = {}
 
     def __repr__(self) -> str:
         return f"Vault({str(self.state_dir)!r}, use_keyring={self.use_keyring!r})"
@@ -198,8 +201,12 @@ class Vault:
     def _derive(self, salt: bytes) -> bytes:
         from cryptography.hazmat.primitives.kdf.scrypt import Scrypt  # noqa: PLC0415 - kept off startup
 
-        kdf = Scrypt(salt=salt, length=_KEY_BYTES, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P)
-        return kdf.derive(self._passphrase())
+        passphrase = self._passphrase()
+        key = self._derived.get((passphrase, salt))
+        if key is None:
+            kdf = Scrypt(salt=salt, length=_KEY_BYTES, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P)
+            key = self._derived[passphrase, salt] = kdf.derive(passphrase)
+        return key
 
     def _keyring_key(self, *, create: bool) -> bytes | None:
         backend = _keyring_backend()

@@ -38,7 +38,7 @@ import re
 from collections.abc import Mapping, Sequence
 from email.message import Message
 
-from .mimewords import decode_words
+from .mimewords import decode_words, unraw
 
 __all__ = ["AUTOMATION_FIELDS", "automation_reason", "automation_reason_from_fields"]
 
@@ -202,25 +202,9 @@ def _fields(msg: Message) -> dict[str, list[str]]:
     return out
 
 
-def _unraw(value: str) -> str:
-    """Undo the parser's surrogate escapes and raw ISO-2022-JP."""
-    if "\x1b" in value or not value.isascii():
-        try:
-            data = value.encode("utf-8", "surrogateescape")
-        except UnicodeError:
-            return value
-        if b"\x1b" in data:
-            return data.decode("iso-2022-jp", "replace")
-        try:
-            return data.decode("utf-8")
-        except UnicodeDecodeError:
-            return data.decode("cp932", "replace")
-    return value
-
-
 def _decode(value: str) -> str:
     """A header value as text: raw 8-bit, ISO-2022-JP and RFC 2047 words decoded."""
-    value = _unraw(value)
+    value = unraw(value)
     if "\n" in value:  # unfold: "Automatic\r\n reply:" is "Automatic reply:"
         value = _FOLD.sub("", value)
     return decode_words(value, unknown_charset="latin-1")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from email.header import decode_header
 
-__all__ = ["decode_words"]
+__all__ = ["decode_words", "unraw"]
 
 
 def decode_words(text: str, *, unknown_charset: str = "utf-8") -> str:
@@ -39,3 +39,20 @@ def decode_words(text: str, *, unknown_charset: str = "utf-8") -> str:
         except LookupError:
             out.append(chunk.decode(unknown_charset, "replace"))
     return "".join(out)
+
+
+def unraw(value: str) -> str:
+    """A raw header value as text: undo the parser's surrogate escapes and raw ISO-2022-JP
+    (8-bit bytes read as UTF-8, else as Shift_JIS/cp932)."""
+    if "\x1b" in value or not value.isascii():
+        try:
+            data = value.encode("utf-8", "surrogateescape")
+        except UnicodeError:
+            return value
+        if b"\x1b" in data:
+            return data.decode("iso-2022-jp", "replace")
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            return data.decode("cp932", "replace")
+    return value

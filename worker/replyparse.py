@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from email.utils import getaddresses, parsedate_to_datetime
 from html.parser import HTMLParser
 
-from .mimewords import decode_words
+from .mimewords import decode_words, unraw
 
 __all__ = ["Reply", "parse_reply", "strip_quoted", "first_line"]
 
@@ -102,16 +102,7 @@ def _header(msg: email.message.Message, name: str) -> str:
         return ""
     if raw is None:
         return ""
-    value = str(raw)
-    if "\x1b" in value or not value.isascii():
-        data = value.encode("utf-8", "surrogateescape")
-        if b"\x1b" in data:
-            value = data.decode("iso-2022-jp", "replace")
-        else:
-            try:
-                value = data.decode("utf-8")
-            except UnicodeDecodeError:
-                value = data.decode("cp932", "replace")
+    value = unraw(str(raw))
     value = re.sub(r"\r?\n[ \t]+", " ", value)
     return decode_words(value, unknown_charset="latin-1")
 

@@ -307,6 +307,26 @@ def _canonical_date(m: re.Match[str]) -> datetime:
     return datetime(int(year), _MONTH_NUMBERS[mon], int(day), int(hh), int(mm), int(ss), tzinfo=_zone(offset))
 
 
+def parse_internaldate(raw: bytes) -> datetime | None:
+    """An IMAP INTERNALDATE as an aware datetime (None if malformed).
+
+    >>> parse_internaldate(b"17-Jul-1996 02:44:25 -0700").isoformat()
+    '1996-07-17T02:44:25-07:00'
+    >>> parse_internaldate(b" 7-jul-1996 02:44:25 +0900").isoformat()
+    '1996-07-07T02:44:25+09:00'
+    >>> parse_internaldate(b"not a date") is None
+    True
+    """
+    try:
+        date, time_, zone = raw.decode("ascii").strip().split(" ")
+        day, mon, year = date.split("-")
+        hh, mm, ss = time_.split(":")
+        return datetime(int(year), _MONTH_NUMBERS[mon.capitalize()], int(day), int(hh), int(mm), int(ss),
+                        tzinfo=_zone(zone))
+    except (ValueError, KeyError, IndexError, UnicodeDecodeError):
+        return None
+
+
 def _parse_date(text: str) -> datetime | None:
     """``email.utils.parsedate_to_datetime``, with a fast path for the canonical form."""
     m = _CANONICAL_DATE.fullmatch(text)

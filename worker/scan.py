@@ -21,7 +21,6 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
 
@@ -34,15 +33,12 @@ from .errors import FolderError, KizunaError, MailServerError
 from .fetchreader import fetch_headers
 from .folders import FolderPlan, plan_folders
 from .model import MessageFacts
-from .rules import FETCH_FIELDS, parse_headers
+from .rules import FETCH_FIELDS, parse_headers, parse_internaldate
 from .store import FolderCursor, StagedBatch, Staging, Store
 
-__all__ = ["ScanResult", "Scanner", "uid_ranges", "parse_internaldate"]
+__all__ = ["ScanResult", "Scanner", "uid_ranges"]
 
 log = logging.getLogger(__name__)
-
-_MONTHS = {m: i for i, m in enumerate(
-    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
 
 
 @dataclass
@@ -80,22 +76,6 @@ def uid_ranges(uids: Sequence[int]) -> str:
     if start is not None:
         parts.append(f"{start}:{prev}" if start != prev else str(start))
     return ",".join(parts)
-
-
-def parse_internaldate(raw: bytes) -> datetime | None:
-    """``17-Jul-1996 02:44:25 -0700`` to an aware datetime (None if malformed)."""
-    try:
-        date, time_, zone = raw.decode("ascii").strip().split(" ")
-        day, mon, year = date.split("-")
-        hh, mm, ss = time_.split(":")
-        sign = -1 if zone[0] == "-" else 1
-        offset = timedelta(hours=int(zone[1:3]), minutes=int(zone[3:5])) * sign
-        return datetime(
-            int(year), _MONTHS[mon.lower()], int(day), int(hh), int(mm), int(ss),
-            tzinfo=timezone(offset),
-        )
-    except (ValueError, KeyError, IndexError, UnicodeDecodeError):
-        return None
 
 
 def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:

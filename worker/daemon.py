@@ -165,7 +165,6 @@ class Daemon:
         self.scheduler: BackgroundScheduler | None = None
         self.watchers: list[FolderWatcher] = []
         self.watch = watch
-        self.cycles = 0
         self.status: dict[str, object] = {}
 
     # -- lifecycle -------------------------------------------------------------------
@@ -290,7 +289,6 @@ class Daemon:
                 result = self.kizuna.scan(progress=False)
                 processed = ReplyProcessor(self.kizuna).run()
                 report = Deliverer(self.kizuna).deliver_due()
-                self.cycles += 1
                 self.status["last_cycle"] = datetime.now(UTC).isoformat()
                 self.status["last_error"] = None
                 log.info(

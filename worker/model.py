@@ -7,7 +7,7 @@ written with), and a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 __all__ = ["Address", "MessageFacts", "Contact", "iso"]
@@ -64,7 +64,6 @@ class Contact:
     dormant: bool = False
     excluded: bool = False
     status: str = ""  # e.g. "draft pending", "draft declined until 2027-05-01"
-    extra: dict[str, object] = field(default_factory=dict, compare=False)
 
     def to_json(self) -> dict[str, object]:
         """The contract's JSON object for ``kizuna contacts --json``."""

@@ -132,13 +132,10 @@ class Outreach:
 
     # -- state ---------------------------------------------------------------------------
 
-    def rows(self, email: str | None = None) -> list[dict[str, object]]:
-        sql = "SELECT * FROM reconnections WHERE kind = 'reconnection'"
-        params: tuple[object, ...] = ()
-        if email:
-            sql += " AND email = ?"
-            params = (email,)
-        return [dict(r) for r in self.store.query(sql + " ORDER BY created_at", params)]
+    def rows(self) -> list[dict[str, object]]:
+        return [dict(r) for r in self.store.query(
+            "SELECT * FROM reconnections WHERE kind = 'reconnection' ORDER BY created_at"
+        )]
 
     def _set_status(self, rid: str, status: str, **extra: object) -> None:
         sets = ", ".join(["status = ?", "updated_at = ?", *(f"{k} = ?" for k in extra)])

@@ -50,7 +50,6 @@ class ScanResult:
     new_messages: int = 0
     contacts: int = 0
     new_ids: list[int] = field(default_factory=list, repr=False)
-    plan: FolderPlan | None = field(default=None, repr=False)
 
     def to_json(self) -> dict[str, int]:
         return {
@@ -364,15 +363,13 @@ class Scanner:
         except (IMAPClientError, OSError) as exc:
             raise MailServerError(f"cannot list folders: {exc}") from None
 
-    def run(self, folders: Sequence[str] | None = None) -> ScanResult:
-        """Scan (every folder of the plan, or the ones named) and return the counts."""
-        plan = self.plan()
-        names = tuple(folders) if folders is not None else plan.scan
-        result = ScanResult(folders=len(names), plan=plan)
-        if folders is None:
-            for stale in set(self.store.known_folders()) - set(names):
-                log.info("folder %s is gone or no longer scanned: forgetting it", stale)
-                self.store.drop_folder(stale)
+    def run(self) -> ScanResult:
+        """Scan every folder of the plan and return the counts."""
+        names = self.plan().scan
+        result = ScanResult(folders=len(names))
+        for stale in set(self.store.known_folders()) - set(names):
+            log.info("folder %s is gone or no longer scanned: forgetting it", stale)
+            self.store.drop_folder(stale)
         work = [(name, self._status(name)) for name in names]
         todo_counts = _new_counts(self.store, work)
         new = sum(count for *_, count in todo_counts)

@@ -161,10 +161,8 @@ class Deliverer:
                 days=self.config.reminders.keep_in_touch_days)
         prompt = prompt_for(reminder, last, now)
         me = account.addresses[0]
-        msg = build_prompt_message(prompt, me, me, account.display_name)
-        msg.replace_header("Message-ID", reminder.message_id or prompt_message_id(
-            reminder, self.salt, domain_of(me)))
-        return msg
+        return build_prompt_message(prompt, me, me, account.display_name, reminder.message_id
+                                    or prompt_message_id(reminder, self.salt, domain_of(me)))
 
     def deliver_due(self, *, now: datetime | None = None) -> DeliveryReport:
         """Deliver every pending reminder that is due. Never raises for one bad delivery."""

@@ -7,6 +7,7 @@ reconnection (``../shared/CONTRACT.md``, "Mail that Kizuna writes").
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from email.headerregistry import Address as HeaderAddress
@@ -18,7 +19,9 @@ __all__ = ["build_draft", "domain_of"]
 
 
 def domain_of(address: str) -> str:
-    return address.rpartition("@")[2] or "kizuna.invalid"
+    """The domain for a Message-ID made for ``address`` (odd characters dropped)."""
+    _, at, domain = address.rpartition("@")
+    return re.sub(r"[^A-Za-z0-9.-]", "", domain if at else "") or "kizuna.invalid"
 
 
 def _address(name: str, email: str) -> HeaderAddress:
@@ -38,14 +41,18 @@ def build_draft(
     in_reply_to: str | None = None,
     references: Sequence[str] = (),
     now: datetime | None = None,
+    message_id: str | None = None,
 ) -> EmailMessage:
-    """A draft ready to APPEND (serialise with ``bytes(msg)``; CRLF line ends)."""
+    """A draft ready to APPEND (serialise with ``bytes(msg)``; CRLF line ends).
+
+    ``message_id`` None makes a fresh one.
+    """
     msg = EmailMessage(policy=SMTP)
     msg["From"] = _address(from_name, from_addr)
     msg["To"] = _address(to_name, to_addr)
     msg["Subject"] = subject
     msg["Date"] = format_datetime(now or datetime.now(UTC))
-    msg["Message-ID"] = make_msgid(domain=domain_of(from_addr))
+    msg["Message-ID"] = message_id or make_msgid(domain=domain_of(from_addr))
     if in_reply_to:
         msg["In-Reply-To"] = in_reply_to
         msg["References"] = " ".join([*[r for r in references if r != in_reply_to], in_reply_to])

@@ -20,6 +20,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 
 from worker.gifts import gift_ideas
+from worker.mailbuild import domain_of
 
 __all__ = [
     "KINDS",
@@ -175,26 +176,24 @@ def keep_in_touch_prompt(
 
 
 def build_prompt_message(
-    prompt: Prompt, from_addr: str, to_addr: str, display_name: str
+    prompt: Prompt, from_addr: str, to_addr: str, display_name: str, message_id: str | None = None
 ) -> EmailMessage:
     """The prompt as a mail to the user: UTF-8 quoted-printable text/plain.
 
-    Carries a fresh ``Message-ID`` (domain from ``from_addr``), ``Date``,
+    Carries ``message_id`` or a fresh ``Message-ID`` (domain from ``from_addr``), ``Date``,
     ``X-Kizuna-Kind`` and ``Auto-Submitted: auto-generated``.
     """
     if prompt.kind not in KINDS:
         raise ValueError(f"unknown prompt kind {prompt.kind!r}; expected one of {KINDS}")
     from_addr = _one_line(from_addr)
     to_addr = _one_line(to_addr)
-    domain = from_addr.rsplit("@", 1)[1] if "@" in from_addr else ""
-    domain = re.sub(r"[^A-Za-z0-9.-]", "", domain) or "kizuna.invalid"
 
     msg = EmailMessage()
     msg["From"] = formataddr((_one_line(display_name), from_addr), charset="utf-8")
     msg["To"] = to_addr
     msg["Subject"] = _one_line(prompt.subject)
     msg["Date"] = format_datetime(datetime.now(UTC))
-    msg["Message-ID"] = make_msgid(idstring="kizuna", domain=domain)
+    msg["Message-ID"] = message_id or make_msgid(idstring="kizuna", domain=domain_of(from_addr))
     msg["X-Kizuna-Kind"] = prompt.kind
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(prompt.body, subtype="plain", charset="utf-8", cte="quoted-printable")

@@ -30,7 +30,6 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import make_msgid
 
 import imapclient
 from imapclient.exceptions import IMAPClientError
@@ -38,7 +37,7 @@ from imapclient.exceptions import IMAPClientError
 from .compose import Profile, render_thank_you
 from .gifts import sounds_tired
 from .language import LANGUAGES
-from .mailbuild import build_draft, domain_of
+from .mailbuild import build_draft
 from .model import Contact
 from .outreach import Outreach, append_draft, drafts_folder, kizuna_drafts_on_server
 from .reminders import Reminders, encode_due
@@ -379,9 +378,9 @@ class ReplyProcessor:
             subject=str(spec.get("subject") or "Re: Thank you"), body=str(spec.get("body") or ""),
             kizuna_id=tid, in_reply_to=spec.get("in_reply_to") or None,
             references=[str(x) for x in spec.get("references") or ()],
+            message_id=r["draft_mid"] or None,  # type: ignore[index]
         )
-        message_id = r["draft_mid"] or make_msgid(domain=domain_of(account.addresses[0]))  # type: ignore[index]
-        msg.replace_header("Message-ID", message_id)
+        message_id = str(msg["Message-ID"])
         now = datetime.now(UTC).isoformat()
         with self.store.transaction() as db:  # the intent, before the APPEND
             db.execute(

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from worker.errors import StateError
@@ -776,3 +776,42 @@ def test_contact_count_agrees_with_contacts(tmp_path: Path) -> None:
     for i in range(10):
         peer = f"p{i}@y.example"
         assert store.contacts(me, 20, email=peer.upper()) == [c for c in listed if c.email == peer]
+
+
+_PEOPLE = ["me@example.com", "me@old-job.example", "a@x.example", "b@x.example", "c@y.example"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(_PEOPLE),  # sender
+            st.lists(st.sampled_from(_PEOPLE), min_size=1, max_size=4, unique=True),  # recipients
+            st.sampled_from([None, "list-id"]),  # automated
+            st.integers(min_value=1, max_value=5),  # extra to the recipient count
+        ),
+        max_size=12,
+    ),
+    st.integers(min_value=1, max_value=4),  # policy.max_recipients
+)
+# each half of the rule failing alone: their only answer automated, or too widely sent;
+# my only letter too widely sent; mail between my own addresses; and a plain contact
+@example([("me@example.com", ["a@x.example"], None, 1), ("a@x.example", ["me@example.com"], "list-id", 1)], 2)
+@example([("me@example.com", ["a@x.example"], None, 1), ("a@x.example", ["me@example.com"], None, 3)], 2)
+@example([("me@example.com", ["a@x.example"], None, 3), ("a@x.example", ["me@example.com"], None, 1)], 2)
+@example([("me@example.com", ["me@old-job.example"], None, 1), ("me@old-job.example", ["me@example.com"], None, 1)], 2)
+@example([("me@example.com", ["a@x.example", "me@old-job.example"], None, 1), ("a@x.example", ["b@x.example"], None, 1)], 2)
+def test_contact_count_equals_the_contact_list(
+    tmp_path_factory: pytest.TempPathFactory, mail: list[tuple[str, list[str], str | None, int]], cap: int
+) -> None:
+    """Whatever the mix of directions, automation, my own addresses and caps, the count is the list's length."""
+    store = Store(tmp_path_factory.mktemp("count") / "s.db")
+    rows = [
+        (uid, MessageFacts(f"<{uid}@t>", at(1 + uid % 20), Address(sender), tuple(Address(r) for r in rcpts),
+                           automated=automated, recipient_count=len(rcpts) + extra - 1))
+        for uid, (sender, rcpts, automated, extra) in enumerate(mail, 1)
+    ]
+    with store.transaction() as db:
+        store.add_messages(db, "INBOX", 1, rows)
+    assert store.contact_count(ME, cap) == len(store.contacts(ME, cap))
+    store.close()

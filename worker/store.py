@@ -806,18 +806,19 @@ class Store:
 
     def contact_count(self, me: frozenset[str], max_recipients: int) -> int:
         """How many contacts :meth:`contacts` would list, computed far more cheaply."""
+        # The people I wrote to (distinct), each kept if one of their own
+        # messages counts too: both halves go through the sender index, and
+        # the recipients through their msg index.
         rows = self.query(
             """
-            WITH me(addr) AS (SELECT value FROM json_each(:me)),
-            q AS (
-                SELECT id, sender FROM messages
-                WHERE automated IS NULL AND rcpt_count <= :cap AND sender IS NOT NULL
-            )
+            WITH me(addr) AS (SELECT value FROM json_each(:me))
             SELECT COUNT(*) FROM (
-                SELECT r.email FROM q JOIN recipients r ON r.msg = q.id
-                WHERE q.sender IN (SELECT addr FROM me) AND r.email NOT IN (SELECT addr FROM me)
-                INTERSECT
-                SELECT sender FROM q WHERE sender NOT IN (SELECT addr FROM me)
+                SELECT DISTINCT r.email AS email FROM messages m JOIN recipients r ON r.msg = m.id
+                WHERE m.sender IN (SELECT addr FROM me) AND m.automated IS NULL AND m.rcpt_count <= :cap
+                    AND r.email NOT IN (SELECT addr FROM me)
+            ) wrote
+            WHERE EXISTS (
+                SELECT 1 FROM messages m WHERE m.sender = wrote.email AND m.automated IS NULL AND m.rcpt_count <= :cap
             )
             """,
             {"me": json.dumps(sorted(me)), "cap": max_recipients},

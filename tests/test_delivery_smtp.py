@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import msgspec
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
@@ -128,8 +129,7 @@ def test_unreachable_smtp_server_is_a_clear_error(kizuna: Kizuna, smtpd: SmtpSer
     _queue_gift(kizuna)
     smtp = kizuna.config.smtp
     assert smtp is not None
-    kizuna.config = kizuna.config.model_copy(
-        update={"smtp": smtp.model_copy(update={"port": free_port()})})
+    kizuna.config = msgspec.structs.replace(kizuna.config, smtp=msgspec.structs.replace(smtp, port=free_port()))
     report = kizuna.deliver_reminders()
     assert "cannot reach SMTP server 127.0.0.1:" in report.failed[0][1]
     assert kizuna.reminders()[0].status == "pending"

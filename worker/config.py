@@ -10,25 +10,18 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import shlex
 import subprocess
 import tomllib
+import typing
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+import msgspec
 import platformdirs
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    PrivateAttr,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
-from pydantic_core import PydanticCustomError
+from msgspec import Meta, Struct
 
 from .errors import ConfigError, SecretError
 
@@ -67,31 +60,32 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+# The file's shape (types, ranges, unknown keys) is checked by msgspec, one
+# section at a time so that problems in several sections are all counted; the
+# rules that span keys (_checks) run on the typed sections afterwards. The
+# sections are frozen: a Config never changes once loaded.
 
 
-class _Server(_Section):
-    host: str = Field(min_length=1)
-    port: int | None = Field(default=None, ge=1, le=65535)
+class _Section(Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    pass
+
+
+_Port = Annotated[int, Meta(ge=1, le=65535)]
+_Text = Annotated[str, Meta(min_length=1)]
+_Days = Annotated[int, Meta(ge=1)]
+_Seconds = Annotated[float, Meta(gt=0)]
+
+
+class _Server(_Section, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    host: _Text
+    port: _Port | None = None
     security: Security = "tls"
-    username: str = Field(min_length=1)
+    username: _Text
     password: str | None = None
     password_cmd: str | None = None
     oauth2_token_cmd: str | None = None
     ca_file: str | None = None
-    timeout: float = Field(default=60.0, gt=0)
-
-    @field_validator("security")
-    @classmethod
-    def _check_security(cls, value: str, info: ValidationInfo) -> str:
-        host = str(info.data.get("host", ""))
-        if value == "none" and not is_loopback(host):
-            raise ValueError(
-                f'"none" is refused for {host}: it would send the password in clear; '
-                'use "tls" or "starttls" (plain text is allowed on loopback only)'
-            )
-        return value
+    timeout: _Seconds = 60.0
 
     def secret(self, name: str, vault_get: object | None = None) -> str:
         """The password: ``password``, else ``password_cmd``'s output, else the stored secret."""
@@ -116,25 +110,16 @@ class _Server(_Section):
         return run_secret_command(self.oauth2_token_cmd, "oauth2_token_cmd")
 
 
-class Account(_Server):
-    addresses: list[str] = Field(min_length=1)
+class Account(_Server, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    addresses: Annotated[list[str], Meta(min_length=1)]
     display_name: str = ""
-
-    @field_validator("addresses")
-    @classmethod
-    def _lower(cls, value: list[str]) -> list[str]:
-        cleaned = [a.strip().lower() for a in value]
-        for address in cleaned:
-            if "@" not in address:
-                raise ValueError(f"{address!r} is not an email address")
-        return cleaned
 
     @property
     def effective_port(self) -> int:
         return self.port or (993 if self.security == "tls" else 143)
 
 
-class Smtp(_Server):
+class Smtp(_Server, frozen=True, kw_only=True, forbid_unknown_fields=True):
     @property
     def effective_port(self) -> int:
         if self.port:
@@ -142,20 +127,15 @@ class Smtp(_Server):
         return {"tls": 465, "starttls": 587, "none": 25}[self.security]
 
 
-class State(_Section):
+class State(_Section, frozen=True, kw_only=True, forbid_unknown_fields=True):
     path: str | None = None
 
 
-class Policy(_Section):
-    dormant_after_days: int = Field(default=1095, ge=1)
-    max_recipients: int = Field(default=20, ge=1)
-    exclude: list[str] = Field(default_factory=list)
-    declined_days: int = Field(default=365, ge=0)
-
-    @field_validator("exclude")
-    @classmethod
-    def _lower(cls, value: list[str]) -> list[str]:
-        return [v.strip().lower() for v in value]
+class Policy(_Section, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    dormant_after_days: _Days = 1095
+    max_recipients: _Days = 20
+    exclude: list[str] = []
+    declined_days: Annotated[int, Meta(ge=0)] = 365
 
     def is_excluded(self, email: str) -> bool:
         email = email.lower()
@@ -168,32 +148,36 @@ class Policy(_Section):
         return False
 
 
-class Outreach(_Section):
+class Outreach(_Section, frozen=True, kw_only=True, forbid_unknown_fields=True):
     reason: str = ""
     language: Literal["auto", "ja", "en"] = "auto"
-    max_drafts_per_run: int = Field(default=5, ge=0)
+    max_drafts_per_run: Annotated[int, Meta(ge=0)] = 5
     signature: str = ""
 
 
-class Reminders(_Section):
+class Reminders(_Section, frozen=True, kw_only=True, forbid_unknown_fields=True):
     delivery: Literal["imap", "smtp"] = "imap"
-    gift_after_days: int = Field(default=14, ge=0)
-    keep_in_touch_days: int = Field(default=180, ge=1)
+    gift_after_days: Annotated[int, Meta(ge=0)] = 14
+    keep_in_touch_days: _Days = 180
 
 
-class Daemon(_Section):
-    scan_interval_minutes: float = Field(default=30.0, gt=0)
-    poll_seconds: float = Field(default=60.0, gt=0)
-    idle_renew_seconds: float = Field(default=540.0, gt=0, le=600)
+class Daemon(_Section, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    scan_interval_minutes: _Seconds = 30.0
+    poll_seconds: _Seconds = 60.0
+    idle_renew_seconds: Annotated[float, Meta(gt=0, le=600)] = 540.0
 
 
-class Api(_Section):
+class Api(_Section, frozen=True, kw_only=True, forbid_unknown_fields=True):
     enabled: bool = True
-    port: int = Field(default=8765, ge=0, le=65535)
+    port: Annotated[int, Meta(ge=0, le=65535)] = 8765
 
 
-class Config(_Section):
-    """The whole configuration, as read from the TOML file."""
+class Config(_Section, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """The whole configuration, as read from the TOML file.
+
+    ``source`` is where it was read from (for messages); it is no key of the
+    file. Change a copy with ``msgspec.structs.replace``.
+    """
 
     account: Account
     smtp: Smtp | None = None
@@ -203,20 +187,7 @@ class Config(_Section):
     reminders: Reminders = Reminders()
     daemon: Daemon = Daemon()
     api: Api = Api()
-    _source: str = PrivateAttr(default="")
-
-    @model_validator(mode="after")
-    def _smtp_needed(self) -> Config:
-        if self.reminders.delivery == "smtp" and self.smtp is None:
-            raise PydanticCustomError(
-                "smtp_missing", 'reminders.delivery = "smtp" needs an [smtp] section'
-            )
-        return self
-
-    @property
-    def source(self) -> str:
-        """Where this config was read from (for messages)."""
-        return self._source
+    source: str = ""
 
     @property
     def state_path(self) -> Path:
@@ -242,6 +213,13 @@ class Config(_Section):
         """:attr:`templates_dir` if the user made one, else None (the shipped templates)."""
         found = self.templates_dir
         return found if found.is_dir() else None
+
+
+#: The file's sections, in the order their problems are reported.
+_SECTIONS: dict[str, type[_Section]] = {
+    "account": Account, "smtp": Smtp, "state": State, "policy": Policy, "outreach": Outreach,
+    "reminders": Reminders, "daemon": Daemon, "api": Api,
+}
 
 
 def run_secret_command(command: str, key: str) -> str:
@@ -270,35 +248,96 @@ def find_config_path(explicit: str | os.PathLike[str] | None, env: Mapping[str, 
     return user_config_dir() / "config.toml"
 
 
-def _describe(error: Mapping[str, Any]) -> tuple[str, str]:
-    loc = [str(p) for p in error.get("loc", ()) if not str(p).startswith("function-")]
-    # pydantic reports unions as extra path parts such as "int" or "str"
-    loc = [p for p in loc if p not in ("int", "str", "float", "bool", "list[str]", "none")]
-    key = ".".join(loc)
-    kind = str(error.get("type", ""))
-    msg = str(error.get("msg", "invalid"))
-    if kind == "extra_forbidden":
-        return key, f"unknown key {key}"
-    if kind == "missing":
-        return key, f"missing required key {key}"
-    msg = msg.removeprefix("Value error, ")
-    where = f"{key}: " if key else ""
-    return key, f"{where}{msg}"
+_MSGSPEC_ERROR = re.compile(r"(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?", re.DOTALL)
+_FIELD_PROBLEM = re.compile(r"Object (?P<what>contains unknown|missing required) field `(?P<field>[^`]*)`")
+
+
+def _choices(kind: type[_Section], field: str) -> str:
+    """ "; one of: a, b" for a key that takes one of some words, else ""."""
+    for info in msgspec.structs.fields(kind):
+        if info.name == field and typing.get_origin(info.type) is Literal:
+            return "; one of: " + ", ".join(map(str, typing.get_args(info.type)))
+    return ""
+
+
+def _describe(section: str, error: msgspec.ValidationError) -> tuple[str, str]:
+    """(dotted key, message) of msgspec's message about one section, in TOML's words."""
+    m = _MSGSPEC_ERROR.fullmatch(str(error))
+    assert m is not None  # the pattern matches any text
+    key = section + (m["path"] or "")  # msgspec's path: ".port", ".addresses[0]"
+    field = _FIELD_PROBLEM.fullmatch(m["msg"])
+    if field is not None:
+        key = f"{key}.{field['field']}"
+        return key, f"{'unknown key' if field['what'] == 'contains unknown' else 'missing required key'} {key}"
+    msg = m["msg"].replace("`object`", "`table`").replace(" | null`", "`")
+    if msg.startswith("Invalid enum value") and m["path"]:
+        msg += _choices(_SECTIONS[section], m["path"].lstrip("."))
+    return key, f"{key}: {msg[:1].lower()}{msg[1:]}"
+
+
+def _lower_addresses(config: Config) -> Config:
+    """Addresses and exclusion rules compare in lower case: store them so."""
+    return msgspec.structs.replace(
+        config,
+        account=msgspec.structs.replace(
+            config.account, addresses=[a.strip().lower() for a in config.account.addresses]
+        ),
+        policy=msgspec.structs.replace(config.policy, exclude=[v.strip().lower() for v in config.policy.exclude]),
+    )
+
+
+def _plain_text_refused(server: _Server) -> str | None:
+    if server.security == "none" and not is_loopback(server.host):
+        return (
+            f'"none" is refused for {server.host}: it would send the password in clear; '
+            'use "tls" or "starttls" (plain text is allowed on loopback only)'
+        )
+    return None
+
+
+def _checks(config: Config) -> list[tuple[str, str]]:
+    """The rules that span keys: (dotted key, message) of each one broken."""
+    problems: list[tuple[str, str]] = []
+    for name, server in (("account", config.account), ("smtp", config.smtp)):
+        refused = _plain_text_refused(server) if server is not None else None
+        if refused:
+            problems.append((f"{name}.security", f"{name}.security: {refused}"))
+    for address in config.account.addresses:
+        if "@" not in address:
+            problems.append(("account.addresses", f"account.addresses: {address!r} is not an email address"))
+    if config.reminders.delivery == "smtp" and config.smtp is None:
+        problems.append(("reminders.delivery", 'reminders.delivery = "smtp" needs an [smtp] section'))
+    return problems
 
 
 def parse_config(data: Mapping[str, object], source: str = "<config>") -> Config:
-    """Validate a parsed TOML document."""
-    try:
-        config = Config.model_validate(dict(data))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        key, message = _describe(first)  # type: ignore[arg-type]
-        if first.get("type") == "smtp_missing":
-            key = "reminders.delivery"
-        more = len(exc.errors()) - 1
+    """Validate a parsed TOML document.
+
+    Raises :class:`ConfigError` naming the dotted key of the first problem
+    (and how many more there are), exit code 2.
+    """
+    problems: list[tuple[str, str]] = []
+    sections: dict[str, Any] = {}
+    for name, kind in _SECTIONS.items():
+        if name not in data:
+            if name == "account":
+                problems.append(("account", "missing required key account"))
+            continue
+        try:
+            sections[name] = msgspec.convert(data[name], kind)
+        except msgspec.ValidationError as exc:
+            problems.append(_describe(name, exc))
+    problems += [(str(key), f"unknown key {key}") for key in data if key not in _SECTIONS]
+    config = None
+    if not problems:
+        config = _lower_addresses(Config(**sections, source=source))
+        problems = _checks(config)
+    if problems:
+        key, message = problems[0]
+        more = len(problems) - 1
         suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-        raise ConfigError(f"{source}: {message}{suffix}", key=key or None) from None
-    config._source = source
+        raise ConfigError(f"{source}: {message}{suffix}", key=key or None)
+    assert config is not None
     return config
 
 

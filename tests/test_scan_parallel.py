@@ -5,6 +5,7 @@ Each is held to the plain scan: the same rows in the state, the same contacts.
 
 from __future__ import annotations
 
+import multiprocessing
 import sqlite3
 import time
 from datetime import UTC, datetime
@@ -99,6 +100,7 @@ def test_a_helper_process_indexes_the_same(
     assert _rows(helped) == _rows(plain)
     assert helped.json("contacts") == plain.json("contacts")
     assert not list(Path(scan_module.tempfile.gettempdir()).glob("kizuna-scan-*/staging.db"))
+    assert not multiprocessing.active_children()  # the helper is gone, not left a zombie
 
 
 def test_mail_arriving_mid_scan_is_counted_once(

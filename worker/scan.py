@@ -208,6 +208,7 @@ class _Prefetch:
         self.pending: dict[str, dict[tuple[int, ...], StagedBatch]] = {}
         self.finished: set[str] = set()
         self.ended = False
+        self.released = False
         # Staged batches copied into the state before the scan reached them
         # (their rows in, their folder's cursor not yet past them: a scan cut
         # off now fetches them again and skips the UIDs it has), with their ids.
@@ -272,18 +273,26 @@ class _Prefetch:
             self._receive(item)
         return batches.pop(key, None)  # None: the folder changed between the helper's look and ours
 
-    def close(self) -> None:
+    def release(self) -> None:
+        """Stop the helper and drop the staging database, without waiting for the helper to exit."""
+        if self.released:
+            return
+        self.released = True
         self.claims.stop_helper()
         try:
             self.queue.close()
             self.queue.cancel_join_thread()
         except Exception:  # noqa: BLE001, S110
             pass
+        self.store.detach_staging()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def close(self) -> None:
+        """:meth:`release`, then see the helper gone."""
+        self.release()
         if self.process.is_alive():
             self.process.terminate()
         self.process.join(5)
-        self.store.detach_staging()
-        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def _new_counts(store: Store, work: Sequence[tuple[str, tuple[int, int, int, int | None]]]) -> list[tuple[str, int, int, int]]:
@@ -394,6 +403,7 @@ class Scanner:
                 if self._prefetch is not None:  # copied in early, never reached (the folder changed)
                     for ids in self._prefetch.merged.values():
                         result.new_ids.extend(ids)
+                    self._prefetch.release()  # the helper exits while the indexes are built
         finally:
             bar.close()
             if self._prefetch is not None:

@@ -57,7 +57,7 @@ def message(
     headers: dict[str, str] | None = None,
     body: str = "Hello,\r\n\r\nJust a note.\r\n",
 ) -> bytes:
-    """A raw RFC 5322 message (CRLF) for tests."""
+    """A raw RFC 5322 message (CRLF) for tests; ``message_id=""`` leaves the Message-ID out."""
     lines = [f"From: {frm}"]
     if to:
         lines.append(f"To: {', '.join(to) if isinstance(to, list) else to}")
@@ -68,7 +68,8 @@ def message(
     lines.append(f"Subject: {subject}")
     if date is not None:
         lines.append(f"Date: {date if isinstance(date, str) else format_datetime(date)}")
-    lines.append(f"Message-ID: {message_id or make_msgid(domain='test.example')}")
+    if message_id != "":
+        lines.append(f"Message-ID: {message_id or make_msgid(domain='test.example')}")
     for key, value in (headers or {}).items():
         lines.append(f"{key}: {value}")
     lines.append("MIME-Version: 1.0")

@@ -170,7 +170,7 @@ def _add_message(store: Store, uid: int, frm: str, to: str, when: datetime, *,
                          recipient_count=1)
     with store.transaction() as db:
         db.execute("INSERT OR IGNORE INTO folders (name, uidvalidity) VALUES (?, 1)", (folder,))
-        store.add_messages(db, folder, 1, [(uid, facts)])
+        store.add_messages(db, folder, [(uid, facts)])
 
 
 def test_keep_in_touch_reset_by_new_mail_either_way(store: Store) -> None:

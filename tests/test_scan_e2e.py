@@ -69,6 +69,12 @@ def build_rule_mailbox(server: DevMail) -> None:
     w("INBOX", dup)
     w("Archive", dup)
     w("Sent", message("me@example.com", "grace@example.net", "q", "Fri, 01 Jul 2016 09:00:00 +0000"))
+    # olga: her message has no Message-ID and is in INBOX and Archive: counted once too
+    nomid = message("olga@example.net", "me@example.com", "no id", "Sat, 02 Jul 2016 10:00:00 +0000",
+                    message_id="")
+    w("INBOX", nomid)
+    w("Archive", nomid)
+    w("Sent", message("me@example.com", "olga@example.net", "q", "Fri, 01 Jul 2016 09:00:00 +0000"))
     # heidi: my only mail to her had 21 recipients (> max_recipients 20): not sent
     crowd = [f"p{i}@crowd.example" for i in range(20)]
     w("Sent", message("me@example.com", ["heidi@example.net", *crowd], "all hands",
@@ -118,6 +124,7 @@ EXPECTED_DORMANT = {
     "frank@example.net": "2016-05-05T08:30:00+00:00",
     "gina@example.net": "2016-06-06T06:00:00+00:00",
     "grace@example.net": "2016-07-01T10:00:00+00:00",
+    "olga@example.net": "2016-07-02T10:00:00+00:00",
     "ivan@example.net": "2015-08-02T10:00:00+00:00",
     "mia@example.net": "2015-01-02T10:00:00+00:00",
     "nana@example.jp": "2015-01-02T10:00:00+09:00",
@@ -138,7 +145,7 @@ def test_contact_rules_exact_dormant_set(dovecot: DevMail, tmp_path: Path) -> No
     cli = _rules_cli(dovecot, tmp_path)
     first = cli.json("scan")
     assert first["folders"] == 3  # INBOX, Sent, Archive: not Drafts, Junk, Trash
-    assert first["new_messages"] == first["messages"] + 1  # grace's copy counted once
+    assert first["new_messages"] == first["messages"] + 2  # grace's and olga's copies counted once
 
     dormant = cli.json("contacts", "--dormant")
     got = {c["email"]: c["last_contact"] for c in dormant}
@@ -154,6 +161,7 @@ def test_contact_rules_exact_dormant_set(dovecot: DevMail, tmp_path: Path) -> No
     everyone = {c["email"]: c for c in cli.json("contacts")}
     assert set(everyone) == set(EXPECTED_DORMANT) | {"dave@example.net", "mallory@bank.example"}
     assert everyone["grace@example.net"]["received_count"] == 1
+    assert everyone["olga@example.net"]["received_count"] == 1
     assert everyone["carol@example.net"]["name"] == "Carol"
     assert everyone["alice@example.net"]["name"] == "Alice A"
     assert everyone["nana@example.jp"]["name"] == "山田 花子"

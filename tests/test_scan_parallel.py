@@ -307,18 +307,18 @@ def _facts(n: int) -> MessageFacts:
 
 def test_merging_a_staged_batch_equals_adding_it(tmp_path: Path) -> None:
     staging = Staging(tmp_path / "staging.db")
-    first = staging.add("INBOX", 5, [(1, _facts(1)), (2, _facts(2))])
-    second = staging.add("INBOX", 5, [(3, _facts(3)), (4, _facts(4)), (5, _facts(5))])
+    first = staging.add("INBOX", [(1, _facts(1)), (2, _facts(2))])
+    second = staging.add("INBOX", [(3, _facts(3)), (4, _facts(4)), (5, _facts(5))])
     staging.close()
     assert (second.first, second.last, second.first_recipient, second.last_recipient) == (3, 5, 5, 10)
     merged, added = Store(tmp_path / "merged.db"), Store(tmp_path / "added.db")
     with added.transaction() as db:  # the same rows the plain way, UID 3 known already
-        added.add_messages(db, "Sent", 9, [(7, _facts(7))])
-        added.add_messages(db, "INBOX", 5, [(3, _facts(3))])
-        assert added.add_messages(db, "INBOX", 5, [(u, _facts(u)) for u in (1, 2, 3, 4, 5)]) == [3, 4, 5, 6]
+        added.add_messages(db, "Sent", [(7, _facts(7))])
+        added.add_messages(db, "INBOX", [(3, _facts(3))])
+        assert added.add_messages(db, "INBOX", [(u, _facts(u)) for u in (1, 2, 3, 4, 5)]) == [3, 4, 5, 6]
     with merged.transaction() as db:
-        merged.add_messages(db, "Sent", 9, [(7, _facts(7))])
-        merged.add_messages(db, "INBOX", 5, [(3, _facts(3))])
+        merged.add_messages(db, "Sent", [(7, _facts(7))])
+        merged.add_messages(db, "INBOX", [(3, _facts(3))])
     merged.attach_staging(tmp_path / "staging.db")
     with merged.transaction() as db:
         assert merged.merge_staged(db, first) == [3, 4]

@@ -75,7 +75,7 @@ def add(
         if store.cursor(folder) is None:
             store.reset_folder(db, folder, uidvalidity)
         return store.add_messages(
-            db, folder, uidvalidity, [(first_uid + i, f) for i, f in enumerate(facts)]
+            db, folder, [(first_uid + i, f) for i, f in enumerate(facts)]
         )
 
 
@@ -140,7 +140,7 @@ def test_meta_round_trip(store: Store) -> None:
 def test_transaction_rolls_back_on_error(store: Store) -> None:
     with pytest.raises(RuntimeError), store.transaction() as db:
         store.reset_folder(db, "INBOX", 7)
-        store.add_messages(db, "INBOX", 7, [(1, msg("a@x.example", "me@example.com", date=at(1)))])
+        store.add_messages(db, "INBOX", [(1, msg("a@x.example", "me@example.com", date=at(1)))])
         raise RuntimeError("boom")
     assert store.cursor("INBOX") is None
     assert store.message_count() == 0
@@ -293,16 +293,18 @@ def test_a_message_in_two_folders_counts_once(store: Store) -> None:
     assert store.folder_count("INBOX") == 2
 
 
-def test_messages_without_message_id_are_kept_apart(store: Store) -> None:
+def test_messages_without_message_id_are_told_apart_by_content(store: Store) -> None:
     add(
         store,
         "INBOX",
         msg("jane@example.org", "me@example.com", date=at(1)),
-        msg("jane@example.org", "me@example.com", date=at(1)),
+        msg("jane@example.org", "me@example.com", date=at(1, hour=13)),
+        msg("jane@example.org", "me@example.com", date=at(1), subject="another"),
+        msg("jane@example.org", "me@example.com", date=at(1)),  # a second copy of the first
     )
     add(store, "Sent", msg("me@example.com", "jane@example.org", date=at(2)))
-    assert store.message_count() == 3
-    assert by_email(store)["jane@example.org"].received_count == 2
+    assert store.message_count() == 4
+    assert by_email(store)["jane@example.org"].received_count == 3
 
 
 def test_last_dates_keep_their_original_offsets(store: Store) -> None:
@@ -716,13 +718,13 @@ def test_counts_are_kept_until_the_messages_change(store: Store, tmp_path: Path)
     add(store, "INBOX", msg("a@x.example", "me@example.com", date=at(1)), msg("b@x.example", "me@example.com", date=at(2)))
     assert count() == 2 and len(calls) == 2  # added
     with store.transaction() as db:
-        assert store.add_messages(db, "INBOX", 1, [(1, msg("a@x.example", "me@example.com", date=at(1)))]) == []
+        assert store.add_messages(db, "INBOX", [(1, msg("a@x.example", "me@example.com", date=at(1)))]) == []
     assert count() == 2 and len(calls) == 2  # nothing new: still kept
     with store.transaction() as db:
         store.remove_uids(db, "INBOX", [2])
     assert count() == 1 and len(calls) == 3  # expunged
     staging = Staging(tmp_path / "staging.db")
-    staged = staging.add("INBOX", 1, [(5, msg("c@x.example", "me@example.com", date=at(3)))])
+    staged = staging.add("INBOX", [(5, msg("c@x.example", "me@example.com", date=at(3)))])
     staging.close()
     store.attach_staging(tmp_path / "staging.db")
     with store.transaction() as db:
@@ -743,7 +745,7 @@ def test_same_uid_after_uidvalidity_change_is_a_new_message(store: Store) -> Non
     key1 = store.query("SELECT mkey FROM messages")[0][0]
     with store.transaction() as db:
         store.reset_folder(db, "INBOX", 2)
-        store.add_messages(db, "INBOX", 2, [(1, msg("b@x.example", "me@example.com", date=at(2)))])
+        store.add_messages(db, "INBOX", [(1, msg("b@x.example", "me@example.com", date=at(2)))])
     key2 = store.query("SELECT mkey FROM messages")[0][0]
     assert key1 != key2
     assert store.message_count() == 1
@@ -768,7 +770,7 @@ def test_contact_count_agrees_with_contacts(tmp_path: Path) -> None:
             rows.append((i, MessageFacts(f"<{i}@x>", when, Address(peer), (Address("me@x.example"),),
                                          automated="list-id", recipient_count=1)))
     with store.transaction() as db:
-        store.add_messages(db, "INBOX", 1, rows)
+        store.add_messages(db, "INBOX", rows)
     listed = store.contacts(me, 20)
     assert 0 < len(listed) < 9
     assert store.contact_count(me, 20) == len(listed)
@@ -812,6 +814,45 @@ def test_contact_count_equals_the_contact_list(
         for uid, (sender, rcpts, automated, extra) in enumerate(mail, 1)
     ]
     with store.transaction() as db:
-        store.add_messages(db, "INBOX", 1, rows)
+        store.add_messages(db, "INBOX", rows)
     assert store.contact_count(ME, cap) == len(store.contacts(ME, cap))
     store.close()
+
+
+# --- messages without a Message-ID ------------------------------------------------------
+
+
+def test_a_message_without_message_id_in_two_folders_counts_once(store: Store) -> None:
+    letter = msg("jane@example.org", "me@example.com", "bob@example.org", date=at(3), subject="Lunch?")
+    add(store, "INBOX", letter)
+    add(store, "Archive", msg("jane@example.org", "me@example.com", "bob@example.org", date=at(3), subject="Lunch?"))
+    # the same sender, time and subject, but someone else copied: another message
+    add(store, "Archive", msg("jane@example.org", "me@example.com", date=at(3), subject="Lunch?"), first_uid=2)
+    add(store, "Sent", msg("me@example.com", "jane@example.org", date=at(4), mid="<r@x>"))
+    assert store.message_count() == 2 + 1
+    jane = by_email(store)["jane@example.org"]
+    assert jane.received_count == 2
+    assert jane.sent_count == 1
+
+
+def test_old_keys_without_message_id_are_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    with Store(path) as store:
+        add(store, "INBOX", msg("jane@example.org", "me@example.com", date=at(3)))
+        add(store, "Archive", msg("jane@example.org", "me@example.com", date=at(3)), uidvalidity=9)
+        add(store, "Sent", msg("me@example.com", "jane@example.org", date=at(4), mid="<r@x>"))
+        assert store.message_count() == 2
+    # as a state written before migration 6: keyed by folder, UIDVALIDITY and UID
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE messages SET mkey = folder || '/1/' || uid WHERE message_id IS NULL")
+        db.execute("DELETE FROM migrations WHERE version = 6")
+        version = int(db.execute("SELECT value FROM meta WHERE key = 'messages_version'").fetchone()[0])
+        assert db.execute("SELECT COUNT(DISTINCT mkey) FROM messages").fetchone()[0] == 3  # copies twice
+    db.close()
+    with Store(path) as store:
+        assert store.schema_version == len(MIGRATIONS)
+        assert store.messages_version() > version  # what was counted before is recounted
+        keys = [row[0] for row in store.query("SELECT mkey FROM messages ORDER BY id")]
+        assert keys[0] == keys[1] and keys[0].startswith("content:") and keys[2] == "<r@x>"
+        assert store.message_count() == 2
+        assert by_email(store)["jane@example.org"].received_count == 1

@@ -148,7 +148,7 @@ def _prefetch_main(
                         out.put((name, None, None))
                         return  # met the scan
                     chunk = chunks[index]
-                    staged = stage.add(name, uidvalidity, _parse_batch(client, name, chunk))
+                    staged = stage.add(name, _parse_batch(client, name, chunk))
                     out.put((name, tuple(chunk), staged))
                 out.put((name, None, None))
                 client.unselect_folder()
@@ -441,7 +441,7 @@ class Scanner:
             if uidnext > cursor.last_uid + 1:
                 uids = _uids_after(self.client, cursor.last_uid)
                 for index, chunk in enumerate(_chunks(uids, self.batch_size)):
-                    new_ids.extend(self._fetch_batch(name, uidvalidity, index, chunk))
+                    new_ids.extend(self._fetch_batch(name, index, chunk))
                     bar.update(len(chunk))
             known = self.store.folder_count(name)
             if known != exists:
@@ -477,7 +477,7 @@ class Scanner:
         assert cursor is not None
         return cursor
 
-    def _fetch_batch(self, name: str, uidvalidity: int, index: int, uids: Sequence[int]) -> list[int]:
+    def _fetch_batch(self, name: str, index: int, uids: Sequence[int]) -> list[int]:
         prefetch = self._prefetch
         staged = prefetch.take(name, index, uids) if prefetch is not None else None
         batch = None
@@ -485,7 +485,7 @@ class Scanner:
             batch = _parse_batch(self.client, name, uids)
         with self.store.transaction() as db:
             if batch is not None:
-                ids = self.store.add_messages(db, name, uidvalidity, batch)
+                ids = self.store.add_messages(db, name, batch)
                 count = len(batch)
             else:
                 assert prefetch is not None and staged is not None

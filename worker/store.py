@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import json
 import sqlite3
 import threading
@@ -163,6 +164,23 @@ def _m5_no_message_id_index(db: sqlite3.Connection) -> None:
     db.execute("DROP INDEX IF EXISTS messages_message_id")
 
 
+def _m6_keys_without_message_id(db: sqlite3.Connection) -> None:
+    # Messages without a Message-ID were keyed by folder and UID, so their
+    # copies in other folders counted twice; key them by their content instead
+    # (what the key is made of is all in the state).
+    rows = db.execute(
+        "SELECT m.id, m.tkey, m.sender, m.subject, "
+        "(SELECT json_group_array(email) FROM recipients r WHERE r.msg = m.id) "
+        "FROM messages m WHERE m.message_id IS NULL"
+    ).fetchall()
+    db.executemany(
+        "UPDATE messages SET mkey = ? WHERE id = ?",
+        [(content_key(tkey, sender, subject, json.loads(emails)), msg) for msg, tkey, sender, subject, emails in rows],
+    )
+    if rows:
+        Store._messages_changed(db)
+
+
 #: Registered schema migrations, applied in order, each in its own transaction.
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("scan", _m1_scan),
@@ -170,6 +188,7 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("reminders", _m3_reminders),
     ("lean-indexes", _m4_lean_indexes),
     ("no-message-id-index", _m5_no_message_id_index),
+    ("keys-without-message-id", _m6_keys_without_message_id),
 ]
 
 #: The indexes on the message tables, dropped for a bulk load (:meth:`Store.bulk_load`).
@@ -192,8 +211,25 @@ def _next_id(db: sqlite3.Connection) -> int:
     return int(db.execute("SELECT COALESCE(MAX(id), 0) FROM messages").fetchone()[0]) + 1
 
 
+def content_key(tkey: int, sender: str | None, subject: str | None, recipients: Iterable[str]) -> str:
+    """The key (``mkey``) of a message without a Message-ID: its time, sender, subject and recipients.
+
+    A message copied into several folders has the same key in each, so it
+    counts once, as one with a Message-ID does. It never equals a Message-ID
+    (those are in angle brackets).
+
+    >>> content_key(1, "a@x.example", "hi", ["c@x.example", "b@x.example"]) == \\
+    ...     content_key(1, "a@x.example", "hi", ["b@x.example", "c@x.example"])
+    True
+    >>> content_key(1, "a@x.example", "hi", []).startswith("content:")
+    True
+    """
+    text = json.dumps([tkey, sender, subject or "", sorted(set(recipients))], ensure_ascii=False)
+    return "content:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
 def message_rows(
-    folder: str, uidvalidity: int, batch: Iterable[tuple[int, MessageFacts]], first_id: int
+    folder: str, batch: Iterable[tuple[int, MessageFacts]], first_id: int
 ) -> tuple[list[tuple[object, ...]], list[tuple[int, str, str]]]:
     """The ``messages`` and ``recipients`` rows of a batch, numbered from ``first_id``."""
     rows_m: list[tuple[object, ...]] = []
@@ -201,13 +237,16 @@ def message_rows(
     msg = first_id
     for uid, facts in batch:
         sender = facts.sender
+        tkey = encode_time(facts.date)
         rows_m.append((
             msg,
             folder,
             uid,
-            facts.message_id or f"{folder}/{uidvalidity}/{uid}",
+            facts.message_id or content_key(
+                tkey, sender.email if sender else None, facts.subject, (a.email for a in facts.recipients)
+            ),
             facts.message_id,
-            encode_time(facts.date),
+            tkey,
             sender.email if sender else None,
             sender.name if sender else None,
             facts.subject,
@@ -262,9 +301,9 @@ class Staging:
         self.next_id = _next_id(self.db)
         self.next_recipient = int(self.db.execute("SELECT COALESCE(MAX(rowid), 0) FROM recipients").fetchone()[0]) + 1
 
-    def add(self, folder: str, uidvalidity: int, batch: Iterable[tuple[int, MessageFacts]]) -> StagedBatch:
+    def add(self, folder: str, batch: Iterable[tuple[int, MessageFacts]]) -> StagedBatch:
         """Stage a batch (committed when this returns) and say where it is."""
-        rows_m, rows_r = message_rows(folder, uidvalidity, batch, self.next_id)
+        rows_m, rows_r = message_rows(folder, batch, self.next_id)
         first_r = self.next_recipient
         self.db.execute("BEGIN")
         self.db.executemany(_INSERT_MESSAGE, rows_m)
@@ -531,7 +570,6 @@ class Store:
         self,
         db: sqlite3.Connection,
         folder: str,
-        uidvalidity: int,
         batch: Iterable[tuple[int, MessageFacts]],
     ) -> list[int]:
         """Insert facts of new messages; returns the new rows' ids (existing UIDs are skipped).
@@ -559,7 +597,7 @@ class Store:
         if not batch:
             return []
         first = _next_id(db)
-        rows_m, rows_r = message_rows(folder, uidvalidity, batch, first)
+        rows_m, rows_r = message_rows(folder, batch, first)
         db.executemany(_INSERT_MESSAGE, rows_m)
         db.executemany(_INSERT_RECIPIENT, rows_r)
         self._messages_changed(db)

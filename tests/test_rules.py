@@ -129,6 +129,14 @@ def test_naive_date_is_taken_as_utc(value: str) -> None:
     assert f.date.utcoffset() == timedelta(0)
 
 
+def test_internaldate_as_the_server_sent_it_is_parsed_only_when_needed() -> None:
+    raw = b"02-Jan-2024 03:04:05 +0900"
+    assert parse_headers(headers("From: a@example.org"), raw).date == datetime(2024, 1, 2, 3, 4, 5, tzinfo=JST)
+    dated = parse_headers(headers("From: a@example.org", "Date: Tue, 01 Apr 2025 10:00:00 +0000"), b"garbage")
+    assert dated.date == datetime(2025, 4, 1, 10, 0, tzinfo=UTC)
+    assert parse_headers(headers("From: a@example.org"), b"not a date").date == datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def test_no_date_and_no_internaldate_is_still_aware() -> None:
     f = parse_headers(headers("From: a@example.org"))
     assert f.date.tzinfo is not None

@@ -38,9 +38,10 @@ from .automation import AUTOMATION_FIELDS, automation_reason, automation_reason_
 from .mimewords import decode_words
 from .model import Address, MessageFacts
 
-#: A message's INTERNALDATE, or a function that parses it: the scan passes the
-#: function, since most messages have a usable Date and never need it.
-InternalDate = datetime | Callable[[], "datetime | None"] | None
+#: A message's INTERNALDATE: parsed, as the server sent it (bytes, parsed only
+#: if needed: the scan passes these, since most messages have a usable Date),
+#: or a function that gives it.
+InternalDate = datetime | bytes | Callable[[], "datetime | None"] | None
 
 __all__ = [
     "FETCH_FIELDS",
@@ -354,7 +355,9 @@ def _date_from_text(text: str | None, internaldate: InternalDate) -> datetime:
                 return parsed
             except (OverflowError, ValueError):
                 pass
-    if callable(internaldate):
+    if isinstance(internaldate, bytes):
+        internaldate = parse_internaldate(internaldate)
+    elif callable(internaldate):
         internaldate = internaldate()
     if internaldate is not None:
         return internaldate if internaldate.tzinfo else internaldate.replace(tzinfo=UTC)

@@ -21,7 +21,6 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 import imapclient
@@ -33,7 +32,7 @@ from .errors import FolderError, KizunaError, MailServerError
 from .fetchreader import fetch_headers
 from .folders import FolderPlan, plan_folders
 from .model import MessageFacts
-from .rules import FETCH_FIELDS, parse_headers, parse_internaldate
+from .rules import FETCH_FIELDS, parse_headers
 from .store import FolderCursor, StagedBatch, Staging, Store
 
 __all__ = ["ScanResult", "Scanner", "uid_ranges"]
@@ -93,7 +92,7 @@ def _uids_after(client: imapclient.IMAPClient, last_uid: int) -> list[int]:
 def _parse_batch(client: imapclient.IMAPClient, folder: str, uids: Sequence[int]) -> list[tuple[int, MessageFacts]]:
     """Fetch and parse the header fields of ``uids`` in the selected ``folder``."""
     return [
-        (uid, parse_headers(header, partial(parse_internaldate, idate) if idate else None))
+        (uid, parse_headers(header, idate))
         for uid, idate, header in fetch_headers(client, uid_ranges(uids), FETCH_FIELDS, folder=folder)
     ]
 

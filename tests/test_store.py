@@ -9,7 +9,7 @@ import os
 import sqlite3
 import stat
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 
 import pytest
@@ -222,6 +222,24 @@ def test_time_keys_order_by_instant_across_offsets() -> None:
     same_instant = tokyo.astimezone(EST)
     assert decode_time(encode_time(same_instant)) == tokyo
     assert decode_time(encode_time(same_instant)).utcoffset() == timedelta(hours=-5)  # type: ignore[union-attr]
+
+
+class _Seasonal(tzinfo):
+    """A zone whose offset changes with the date (-4h April to October, else -5h)."""
+
+    def utcoffset(self, dt: datetime | None) -> timedelta:
+        return timedelta(hours=-4 if dt is not None and 4 <= dt.month <= 10 else -5)
+
+    def dst(self, dt: datetime | None) -> timedelta:
+        return timedelta(0)
+
+
+def test_a_zone_whose_offset_changes_keeps_each_dates_offset() -> None:
+    zone = _Seasonal()
+    for month, hours in ((1, -5), (7, -4), (12, -5), (6, -4)):
+        value = datetime(2025, month, 1, 12, 0, tzinfo=zone)
+        back = decode_time(encode_time(value))
+        assert back == value and back is not None and back.utcoffset() == timedelta(hours=hours)
 
 
 _OFFSETS = st.integers(min_value=-23 * 60 - 59, max_value=23 * 60 + 59).map(

@@ -234,31 +234,36 @@ def message_rows(
     """The ``messages`` and ``recipients`` rows of a batch, numbered from ``first_id``."""
     rows_m: list[tuple[object, ...]] = []
     rows_r: list[tuple[int, str, str]] = []
+    add_message, add_recipient = rows_m.append, rows_r.append
     msg = first_id
     for uid, facts in batch:
         sender = facts.sender
+        email, name = (sender.email, sender.name) if sender is not None else (None, None)
         tkey = encode_time(facts.date)
-        rows_m.append((
+        subject = facts.subject
+        recipients = facts.recipients
+        message_id = facts.message_id
+        references = facts.references
+        add_message((
             msg,
             folder,
             uid,
-            facts.message_id or content_key(
-                tkey, sender.email if sender else None, facts.subject, (a.email for a in facts.recipients)
-            ),
-            facts.message_id,
+            message_id or content_key(tkey, email, subject, (a.email for a in recipients)),
+            message_id,
             tkey,
-            sender.email if sender else None,
-            sender.name if sender else None,
-            facts.subject,
-            _thread_key(facts.subject),
+            email,
+            name,
+            subject,
+            _thread_key(subject),
             facts.in_reply_to,
-            " ".join(facts.references) or None,
+            " ".join(references) or None if references else None,
             facts.automated,
             facts.recipient_count,
             facts.kizuna_id,
             facts.kizuna_kind,
         ))
-        rows_r.extend((msg, a.email, a.name) for a in facts.recipients)
+        for address in recipients:
+            add_recipient((msg, address.email, address.name))
         msg += 1
     return rows_m, rows_r
 
@@ -325,11 +330,28 @@ _TZ_SPAN = 4096
 _TZ_BIAS = 2048
 
 
+# The offset in minutes of each fixed-offset time zone seen (a mailbox has a
+# handful): a dict lookup instead of three calls per message on a scan.
+_OFFSET_MINUTES: dict[timezone, int] = {}
+
+
 def encode_time(value: datetime) -> int:
     """Encode an aware datetime as a sortable integer keeping its UTC offset."""
-    offset = value.utcoffset() or timedelta(0)
-    minutes = int(offset.total_seconds() // 60)
+    tz = value.tzinfo
+    if type(tz) is timezone:  # other tzinfo kinds may change their offset with the date
+        minutes = _OFFSET_MINUTES.get(tz)
+        if minutes is None:
+            minutes = _offset_minutes(value)
+            if len(_OFFSET_MINUTES) < 1000:
+                _OFFSET_MINUTES[tz] = minutes
+    else:
+        minutes = _offset_minutes(value)
     return int(value.timestamp()) * _TZ_SPAN + (minutes + _TZ_BIAS)
+
+
+def _offset_minutes(value: datetime) -> int:
+    offset = value.utcoffset() or timedelta(0)
+    return int(offset.total_seconds() // 60)
 
 
 def decode_time(key: int | None) -> datetime | None:

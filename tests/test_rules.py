@@ -765,4 +765,3 @@ def test_fast_address_lists_match_getaddresses(values: list[str]) -> None:
     expected = [rules._address(n, a) for n, a in email.utils.getaddresses(values)]
     assert rules._list_addresses(values) == expected
     assert rules._list_addresses(values) == expected  # memoized items
-    assert rules._getaddresses(values) == email.utils.getaddresses(values)

@@ -155,7 +155,7 @@ def _address_tuple(values: tuple[str, ...]) -> tuple[Address, ...]:
     return tuple(_parse_addresses(values))
 
 
-# Plain address lists ("Name <a@b.c>, d@e.f, "Quoted" <g@h.i>"), for which
+# Plain mailboxes ("Name <a@b.c>", "d@e.f", "\"Quoted\" <g@h.i>"), for which
 # email.utils.getaddresses's answer is known exactly: the phrase's words joined
 # by one space, quotes removed, the addr-spec as written. Anything else
 # (comments, groups, escapes, domain literals, 8-bit) goes to getaddresses.
@@ -170,36 +170,16 @@ _ADDR_SPEC = rf"{_ADDR_ATOM}(?:\.{_ADDR_ATOM})*@{_ADDR_ATOM}(?:\.{_ADDR_ATOM})*"
 _WORD = r"(?:[^\x00-\x20\"(),:;<>@\[\\\]\x7f]+|\"[^\"\\\r\n()]*\")"
 _PHRASE = rf"{_WORD}(?:[ \t\r\n]+{_WORD})*"
 _MAILBOX = rf"(?:(?:({_PHRASE})[ \t\r\n]*)?<({_ADDR_SPEC})>|({_ADDR_SPEC}))"
-_MAILBOX_NG = rf"(?:(?:{_PHRASE}[ \t\r\n]*)?<{_ADDR_SPEC}>|{_ADDR_SPEC})"
-_ADDRESS_LIST = re.compile(
-    rf"[ \t\r\n]*{_MAILBOX_NG}(?:[ \t\r\n]*,[ \t\r\n]*{_MAILBOX_NG})*[ \t\r\n]*"
-)
-_MAILBOXES = re.compile(_MAILBOX)
 _PHRASE_WORDS = re.compile(r'"([^"]*)"|([^\s"]+)')
 _WIDE_SPACE = re.compile(r"(?![\x00-\x7f])\s")
 
 
-def _plain_list(joined: str) -> bool:
-    """Whether ``_MAILBOXES`` reads ``joined`` exactly as ``email.utils.getaddresses`` does."""
-    if not joined.isascii() and _WIDE_SPACE.search(joined) is not None:
-        return False
-    return _ADDRESS_LIST.fullmatch(joined) is not None
-
-
 def _pair(phrase: str, routed: str, bare: str) -> tuple[str, str]:
-    """getaddresses's (name, addr) of one ``_MAILBOXES`` match."""
+    """getaddresses's (name, addr) of one ``_MAILBOX`` match."""
     if bare:
         return "", bare
     name = " ".join(q or a for q, a in _PHRASE_WORDS.findall(phrase)) if phrase else ""
     return name, routed
-
-
-def _getaddresses(values: list[str]) -> list[tuple[str, str]]:
-    """``email.utils.getaddresses``, without its cost for plain address lists."""
-    joined = ", ".join(values)
-    if not _plain_list(joined):
-        return email.utils.getaddresses(values)
-    return [_pair(*found) for found in _MAILBOXES.findall(joined)]
 
 
 def _address(name: str, addr: str) -> Address | None:
@@ -213,10 +193,9 @@ def _address(name: str, addr: str) -> Address | None:
 # One mailbox ("Name <a@b.c>") turns up in many different lists: each item of
 # a list (the text between two separating commas) is memoized with its
 # Address, so a new combination of known people costs neither parsing nor
-# decoding. A list is plain (``_ADDRESS_LIST``) exactly when every item is
-# ``_ITEM``: commas outside quoted strings are the separators, and quotes only
-# come in pairs. The one ``_MAILBOXES`` match in an item is the one findall
-# over the whole list finds there (a match cannot run over a separator).
+# decoding. Commas outside quoted strings separate the items, and quotes only
+# come in pairs; when every item is one plain mailbox (``_ITEM``), the list
+# reads as getaddresses reads it, else getaddresses reads the whole list.
 _ITEM = re.compile(rf"[ \t\r\n]*{_MAILBOX}[ \t\r\n]*")
 # Items of a list with quoted strings: runs of non-comma text and "..." pairs.
 _QUOTED_ITEMS = re.compile(r'[^",]+(?:"[^"]*"[^",]*)*|(?:"[^"]*"[^",]*)+')
@@ -263,7 +242,7 @@ def _list_addresses(texts: list[str]) -> list[Address | None]:
             return [_mailbox(item) for item in items]
         except _NotPlain:
             pass
-    return [_address(name, addr) for name, addr in _getaddresses(texts)]
+    return [_address(name, addr) for name, addr in email.utils.getaddresses(texts)]
 
 
 def _parse_addresses(values: Iterable[str]) -> list[Address]:

@@ -885,14 +885,6 @@ class Store:
         )
         return int(rows[0][0])
 
-    def messages_since(self, after_id: int) -> list[sqlite3.Row]:
-        """Message rows added after row id ``after_id``."""
-        return self.query("SELECT * FROM messages WHERE id > ? ORDER BY id", (after_id,))
-
-    def max_message_id(self) -> int:
-        with self.lock:
-            return _next_id(self.db) - 1
-
 
 def _state_error(exc: sqlite3.OperationalError, path: Path) -> StateError:
     text = str(exc)

@@ -38,10 +38,9 @@ from .automation import AUTOMATION_FIELDS, automation_reason, automation_reason_
 from .mimewords import decode_words
 from .model import Address, MessageFacts
 
-#: A message's INTERNALDATE: parsed, as the server sent it (bytes, parsed only
-#: if needed: the scan passes these, since most messages have a usable Date),
-#: or a function that gives it.
-InternalDate = datetime | bytes | Callable[[], "datetime | None"] | None
+#: A message's INTERNALDATE, parsed or as the server sent it (bytes: the scan
+#: passes these, parsed only when the Date field is unusable).
+InternalDate = datetime | bytes | None
 
 __all__ = [
     "FETCH_FIELDS",
@@ -336,8 +335,6 @@ def _date_from_text(text: str | None, internaldate: InternalDate) -> datetime:
                 pass
     if isinstance(internaldate, bytes):
         internaldate = parse_internaldate(internaldate)
-    elif callable(internaldate):
-        internaldate = internaldate()
     if internaldate is not None:
         return internaldate if internaldate.tzinfo else internaldate.replace(tzinfo=UTC)
     return datetime(1970, 1, 1, tzinfo=UTC)

@@ -746,9 +746,7 @@ class Store:
     def _build_missing_indexes(self) -> None:
         present = {row[0] for row in self.query("SELECT name FROM sqlite_master WHERE type = 'index'")}
         missing = [name for name in _MESSAGE_INDEXES if name not in present]
-        if missing and "messages" in {row[0] for row in self.query(
-            "SELECT name FROM sqlite_master WHERE type = 'table'"
-        )}:
+        if missing:  # the tables exist: the migrations ran first
             with self.transaction() as db:
                 for name in missing:
                     db.execute(_MESSAGE_INDEXES[name])

@@ -3,7 +3,8 @@
 ``../shared/CONTRACT.md`` ("Contact rules") is the specification. This module
 turns one raw header block (what the scan fetches with
 ``BODY.PEEK[HEADER.FIELDS (...)]``) into :class:`~worker.model.MessageFacts`
-and decides whether a message is contact, and in which direction. It never
+and states the contact rule (:func:`is_contact`, :func:`direction`; the
+store applies the same rule in SQL over all messages at once). It never
 raises on hostile input: no Date, garbage Date, undecodable names, 8-bit
 bytes, huge recipient lists.
 
@@ -157,7 +158,8 @@ def _address_tuple(values: tuple[str, ...]) -> tuple[Address, ...]:
 # Plain mailboxes ("Name <a@b.c>", "d@e.f", "\"Quoted\" <g@h.i>"), for which
 # email.utils.getaddresses's answer is known exactly: the phrase's words joined
 # by one space, quotes removed, the addr-spec as written. Anything else
-# (comments, groups, escapes, domain literals, 8-bit) goes to getaddresses.
+# (comments, groups, escapes, domain literals) goes to getaddresses; 8-bit
+# values are decoded first.
 # Non-ASCII letters in a phrase are atom characters to getaddresses as to this
 # pattern; only non-ASCII white space (which str.split would split on and
 # getaddresses would not) sends a list to getaddresses.

@@ -11,6 +11,7 @@ Tables
                 messages' version and the counts kept against it...).
 ``reconnections`` drafts Kizuna wrote and their fate (:mod:`worker.outreach`).
 ``reminders``   queued thank-you, gift and keep-in-touch reminders (:mod:`worker.reminders`).
+``apscheduler_jobs`` the daemon's job store (made by APScheduler, not by a migration).
 
 Later features add their own tables through :data:`MIGRATIONS`.
 

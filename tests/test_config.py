@@ -215,6 +215,14 @@ def test_missing_user_config_names_the_user_config_path(tmp_path: Path, monkeypa
         load_config(None, env={})
 
 
+def test_missing_config_points_at_the_shipped_example(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path / "none.toml", env={})
+    example = importlib.resources.files("worker.defaults") / "config.example.toml"
+    assert f"a copy of {example} to fill in" in str(info.value)
+    assert example.is_file()
+
+
 def test_invalid_toml_is_a_config_error(tmp_path: Path) -> None:
     path = write(tmp_path, "[account\nhost = ")
     with pytest.raises(ConfigError) as info:

@@ -8,6 +8,7 @@ the dotted key (exit code 2).
 
 from __future__ import annotations
 
+import importlib.resources
 import ipaddress
 import os
 import re
@@ -341,6 +342,11 @@ def parse_config(data: Mapping[str, object], source: str = "<config>") -> Config
     return config
 
 
+def _example_config() -> str:
+    """Where the example config shipped with Kizuna is (``worker.defaults``)."""
+    return str(importlib.resources.files("worker.defaults") / "config.example.toml")
+
+
 def load_config(explicit: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None) -> Config:
     """Find, read and validate the configuration."""
     path = find_config_path(explicit, env)
@@ -348,7 +354,7 @@ def load_config(explicit: str | os.PathLike[str] | None = None, env: Mapping[str
         raw = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(
-            f"no config file at {path}: create one (see config/config.example.toml) "
+            f"no config file at {path}: create one (a copy of {_example_config()} to fill in) "
             "or pass --config PATH"
         ) from None
     except OSError as exc:

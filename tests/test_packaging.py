@@ -64,3 +64,8 @@ def test_installed_wheel_runs_away_from_the_checkout(wheel: Path, tmp_path: Path
     helped = subprocess.run([sys.executable, "-m", "worker", "--help"], cwd=tmp_path, env=env,
                             capture_output=True, text=True)
     assert helped.returncode == 0 and "kizuna" in helped.stdout.lower()
+    # the console script the contract names, as pip made it
+    script = subprocess.run([str(target / "bin" / "kizuna"), "--help"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True)
+    assert script.returncode == 0, script.stderr
+    assert script.stdout == helped.stdout.replace("python -m worker", "kizuna")

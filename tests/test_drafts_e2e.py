@@ -158,8 +158,11 @@ def test_neomutt_shows_the_japanese_draft(drafting: Cli, dovecot: DevMail, tmp_p
         subprocess.run(["tmux", "kill-session", "-t", session], check=False)
 
 
-def _send_with_new_message_id(server: DevMail, subject_suffix: str = "") -> None:
-    """What Gmail's web client or Outlook do: the sent copy gets a Message-ID of its own."""
+def _send_with_new_message_id(server: DevMail, subject_suffix: str = "", date: str | None = None) -> None:
+    """What Gmail's web client or Outlook do: the sent copy gets a Message-ID of its own.
+
+    ``date`` replaces the copy's Date field.
+    """
     with server.client() as client:
         client.select_folder("Drafts")
         uids = client.search(["ALL"])
@@ -170,18 +173,25 @@ def _send_with_new_message_id(server: DevMail, subject_suffix: str = "") -> None
         subject = draft["Subject"] + subject_suffix
         del draft["Subject"]
         draft["Subject"] = subject
+        if date is not None:
+            del draft["Date"]
+            draft["Date"] = date
         client.append("Sent", draft.as_bytes(policy=email.policy.SMTP), flags=(b"\\Seen",))
         client.delete_messages(uids)
         client.expunge()
 
 
-@pytest.mark.parametrize(("suffix", "status"), [("", "sent, awaiting reply"),
-                                                 (" (edited)", "declined (no draft before ")])
+@pytest.mark.parametrize(("suffix", "date", "status"), [
+    ("", None, "sent, awaiting reply"),
+    (" (edited)", None, "declined (no draft before "),
+    # same recipient and subject, but dated years before the draft was made: not it
+    ("", "Mon, 01 Jun 2020 10:00:00 +0000", "declined (no draft before "),
+], ids=["same-subject", "edited-subject", "dated-before-the-draft"])
 def test_sent_is_recognised_by_recipient_and_subject(
-    drafting: Cli, dovecot: DevMail, suffix: str, status: str
+    drafting: Cli, dovecot: DevMail, suffix: str, date: str | None, status: str
 ) -> None:
     drafting.json("draft", "--to", "alice@example.net")
-    _send_with_new_message_id(dovecot, suffix)
+    _send_with_new_message_id(dovecot, suffix, date)
     drafting.json("scan")
     drafting.json("draft", "--to", "taro@example.jp")  # reconciles the state with Drafts
     got = {c["email"]: c["status"] for c in drafting.json("contacts")}

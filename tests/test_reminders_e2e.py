@@ -69,13 +69,16 @@ def test_a_later_message_without_headers_counts_and_processing_is_idempotent(
     when = datetime.now(UTC).replace(microsecond=0)
     dovecot.append("INBOX", message("Alice Smith <alice@example.net>", "me@example.com",
                                     "Your note", when, body="Lovely to hear from you.\r\n"))
+    before = datetime.now(UTC)
     result = _cycle(kizuna)
+    after = datetime.now(UTC)
     assert result.replies == [ALICE]  # type: ignore[attr-defined]
     assert result.thank_you_drafts == [ALICE]  # type: ignore[attr-defined]
     kinds = {r.kind: r for r in kizuna.reminders()}
     assert kinds["gift"].due == when + timedelta(days=7)
     assert kinds["keep-in-touch"].due == when + timedelta(days=30)
     assert kinds["thank-you"].detail["quote"] == "Lovely to hear from you."
+    assert before - timedelta(seconds=1) <= kinds["thank-you"].due <= after  # due now: the pass's time
     (draft,) = _drafts(dovecot)
     assert draft["Subject"] == "Re: Your note"
 

@@ -156,10 +156,6 @@ def test_round_trip_with_keyring(tmp_path: Path, memory_keyring: MemoryKeyring) 
     assert json.loads((state / "secrets.json").read_text())["imap"]["scheme"] == "keyring-aesgcm"
 
 
-def test_keyring_is_restored_after_the_fixture(memory_keyring: MemoryKeyring) -> None:
-    assert keyring.get_keyring() is memory_keyring
-
-
 @pytest.mark.parametrize("backend", [fail.Keyring(), null.Keyring()], ids=["fail", "null"])
 def test_unusable_keyring_falls_back_to_key_file(
     tmp_path: Path, installed_keyring, backend

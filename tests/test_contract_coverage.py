@@ -13,7 +13,7 @@ import httpx
 import pytest
 from conftest import Cli, alice_mailbox, message, sample_mailbox, write_config
 from devmail import DevMail, free_port
-from test_daemon_e2e import DaemonProcess
+from test_daemon_e2e import DaemonProcess, wait_for
 from test_delivery_smtp import PASSWORD, USER, SmtpServer, _queue_gift
 from test_delivery_smtp import smtpd as smtpd  # the fixture, reused
 from test_drafts_e2e import REASON, _drafts
@@ -130,6 +130,24 @@ def test_daemon_stops_cleanly_on_sigint(quick_daemon: tuple[Cli, int], tmp_path:
         assert daemon.proc.wait(15) == 0
         assert "signal=SIGINT" in daemon.log() and "event=stopped" in daemon.log()
         assert cli.json("status")["running"] is False  # type: ignore[index]
+    finally:
+        daemon.cleanup()
+
+
+def test_daemon_scans_unwatched_folders_on_its_schedule(dovecot: DevMail, tmp_path: Path) -> None:
+    # IDLE watches INBOX and Sent only: mail filed straight into Archive is
+    # found by the scheduled scan (every 3 s here), not by a watcher
+    alice_mailbox(dovecot)
+    cli = write_config(dovecot, tmp_path, api={"enabled": False},
+                       daemon={"poll_seconds": 60, "scan_interval_minutes": 0.05, "idle_renew_seconds": 60})
+    daemon = DaemonProcess(cli, tmp_path / "daemon.log").start()
+    try:
+        assert _emails(cli) == ["alice@example.net"]
+        when = datetime.now(UTC) - timedelta(days=2)
+        dovecot.append("Archive", message("me@example.com", "bob@example.org", "q", when))
+        dovecot.append("Archive", message("bob@example.org", "me@example.com", "a", when + timedelta(hours=1)))
+        wait_for(lambda: "bob@example.org" in _emails(cli), timeout=30, what="a scheduled scan to index Archive")
+        assert daemon.terminate()[0] == 0
     finally:
         daemon.cleanup()
 

@@ -54,6 +54,7 @@ def test_page_lists_drafts_and_marks_done(browser: Any, dovecot: DevMail, tmp_pa
     _, config, service = start_web(dovecot, tmp_path)
     try:
         rid = queue_reminder(config, "alice@example.net", "thank-you", datetime.now(UTC), "Alice Smith")
+        gift = queue_reminder(config, "alice@example.net", "gift", datetime.now(UTC), "Alice Smith")
         context = browser.new_context(locale="en-US")
         page = context.new_page()
         errors: list[str] = []
@@ -82,6 +83,11 @@ def test_page_lists_drafts_and_marks_done(browser: Any, dovecot: DevMail, tmp_pa
         reminder.locator(".result").filter(has_text="Marked done").wait_for(timeout=10000)
         with Kizuna(config) as kizuna:
             assert {r.id: r.status for r in kizuna.reminders()}[rid] == "done"
+        offered = page.locator(f'li.reminder[data-reminder-id="{gift}"]')
+        offered.get_by_role("button", name="Dismiss the Gift reminder for Alice Smith").click()
+        offered.locator(".result").filter(has_text="Dismissed").wait_for(timeout=10000)
+        with Kizuna(config) as kizuna:
+            assert {r.id: r.status for r in kizuna.reminders()}[gift] == "dismissed"
 
         page.reload()  # the state survived; a second draft is refused, and said so
         alice = page.locator('li.contact[data-email="alice@example.net"]')
@@ -90,6 +96,7 @@ def test_page_lists_drafts_and_marks_done(browser: Any, dovecot: DevMail, tmp_pa
         alice.locator(".result").filter(has_text="Already pending").wait_for(timeout=30000)
         assert len(drafts_on_server(dovecot)) == 1
         assert page.locator(f'li.reminder[data-reminder-id="{rid}"]').count() == 0
+        assert page.locator(f'li.reminder[data-reminder-id="{gift}"]').count() == 0
         assert errors == []
         context.close()
     finally:

@@ -195,7 +195,7 @@ class _Prefetch:
     def __init__(self, config: Config, store: Store, jobs: list[_Job], batch_size: int) -> None:
         ctx = multiprocessing.get_context("fork")
         # no batch for this long (twice the IMAP timeout): give up on the helper
-        self.patience = 2 * float(getattr(config.account, "timeout", 60.0) or 60.0)
+        self.patience = 2 * config.account.timeout
         self.store = store
         self.position = {job[0]: position for position, job in enumerate(jobs)}
         self.claims = _Claims(ctx)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import Cli, message, write_config
 from devmail import DevMail
+from imapclient import IMAPClient
 
 from worker.config import load_config
 from worker.core import Kizuna
@@ -219,6 +220,45 @@ def test_interrupted_scan_resumes_to_the_same_index(dovecot: DevMail, tmp_path: 
     assert resumed["new_messages"] == 60 - kept
     assert whole.json("scan")["messages"] == resumed["messages"] == 60
     assert cut.json("contacts") == whole.json("contacts")
+
+
+def test_a_first_scan_searches_only_folders_with_gaps_in_their_uids(
+    dovecot: DevMail, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # INBOX holds UIDs 1-30 (MESSAGES = UIDNEXT - 1): they are known from
+    # STATUS. Sent lost a message in the middle (UIDs 1-14, 16-30): it is
+    # searched. Either way the state is what a search would have given.
+    _fill(dovecot, 30)
+    with dovecot.client() as client:
+        client.select_folder("Sent")
+        client.delete_messages([15])
+        client.expunge()
+    events: list[tuple[str, object]] = []
+    real_search, real_select = IMAPClient.search, IMAPClient.select_folder
+
+    def noting_search(self: IMAPClient, criteria: object = "ALL", charset: str | None = None) -> object:
+        events.append(("search", criteria))
+        return real_search(self, criteria, charset)
+
+    def noting_select(self: IMAPClient, folder: str, readonly: bool = False) -> object:
+        events.append(("select", folder))
+        return real_select(self, folder, readonly)
+
+    monkeypatch.setattr(IMAPClient, "search", noting_search)
+    monkeypatch.setattr(IMAPClient, "select_folder", noting_select)
+    cli = write_config(dovecot, tmp_path / "gaps", api={"enabled": False})
+    with Kizuna(load_config(cli.config)) as kizuna:
+        assert kizuna.scan(batch_size=7, progress=False).new_messages == 59
+        uids = {folder: {row[0] for row in kizuna.store.query("SELECT uid FROM messages WHERE folder = ?", (folder,))}
+                for folder in ("INBOX", "Sent")}
+    assert uids == {"INBOX": set(range(1, 31)), "Sent": set(range(1, 31)) - {15}}
+    searched_in, selected = set(), None
+    for kind, what in events:
+        if kind == "select":
+            selected = what
+        else:
+            searched_in.add(selected)
+    assert searched_in == {"Sent"}, events
 
 
 def test_uidvalidity_change_does_not_double_count(cli: Cli, dovecot: DevMail) -> None:

@@ -81,11 +81,18 @@ def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
         yield items[start:start + size]
 
 
-def _uids_after(client: imapclient.IMAPClient, last_uid: int) -> list[int]:
+def _uids_after(client: imapclient.IMAPClient, last_uid: int, uidnext: int = 0, exists: int = -1) -> list[int] | range:
     """The selected folder's UIDs above ``last_uid``, sorted.
 
     ``UID SEARCH UID n:*`` also answers the highest UID when none is above n.
+    A folder whose STATUS had as many messages as UIDs below UIDNEXT holds
+    exactly the UIDs 1 to UIDNEXT - 1: a first scan of it needs no search
+    (tens of milliseconds for a big folder). A message expunged since is
+    just not in the FETCH answer; one delivered since has a higher UID, for
+    the next scan, as if it had come after the search.
     """
+    if last_uid == 0 and exists == uidnext - 1 > 0:
+        return range(1, uidnext)
     return sorted(u for u in client.search(["UID", f"{last_uid + 1}:*"]) if u > last_uid)
 
 
@@ -123,8 +130,8 @@ BULK_MIN_MESSAGES = 10000
 #: only the few rows after pay for keeping the indexes up to date.
 EARLY_INDEX_SHARE = 0.08
 
-# folder, UIDVALIDITY, last UID already indexed
-_Job = tuple[str, int, int]
+# folder, UIDVALIDITY, last UID already indexed, UIDNEXT and MESSAGES as STATUS said
+_Job = tuple[str, int, int, int, int]
 _SPAN = 1 << 32  # batch keys: folder position * _SPAN + batch index
 
 
@@ -142,12 +149,12 @@ def _prefetch_main(
         client = connect(config.account, Vault(config.state_dir).get)
         try:
             for position in range(len(jobs) - 1, -1, -1):
-                name, uidvalidity, last_uid = jobs[position]
+                name, uidvalidity, last_uid, uidnext, exists = jobs[position]
                 selected = client.select_folder(name, readonly=True)
                 if int(selected.get(b"UIDVALIDITY", uidvalidity)) != uidvalidity:
                     out.put((name, None, None))  # changed since the plan: the scan does it alone
                     continue
-                chunks = list(_chunks(_uids_after(client, last_uid), batch_size))
+                chunks = list(_chunks(_uids_after(client, last_uid, uidnext, exists), batch_size))
                 for index in range(len(chunks) - 1, -1, -1):
                     if not claims.helper_claims(position * _SPAN + index):
                         out.put((name, None, None))
@@ -337,23 +344,26 @@ class _Prefetch:
         self.process.join(5)
 
 
-def _new_counts(store: Store, work: Sequence[tuple[str, tuple[int, int, int, int | None]]]) -> list[tuple[str, int, int, int]]:
-    """(folder, UIDVALIDITY, last UID indexed, about how many new) of the folders with news."""
+def _new_counts(
+    store: Store, work: Sequence[tuple[str, tuple[int, int, int, int | None]]]
+) -> list[tuple[str, int, int, int, int, int]]:
+    """(folder, UIDVALIDITY, last UID indexed, UIDNEXT, MESSAGES, about how many new) of the folders with news."""
     todo = []
     for name, (uidvalidity, uidnext, exists, _modseq) in work:
         cursor = store.cursor(name)
         if cursor is None or cursor.uidvalidity != uidvalidity:
-            todo.append((name, uidvalidity, 0, exists))
+            todo.append((name, uidvalidity, 0, uidnext, exists, exists))
         elif cursor.uidnext != uidnext or cursor.exists_count != exists:
-            todo.append((name, uidvalidity, cursor.last_uid, max(0, uidnext - cursor.last_uid - 1)))
+            new = max(0, uidnext - cursor.last_uid - 1)
+            todo.append((name, uidvalidity, cursor.last_uid, uidnext, exists, new))
     return todo
 
 
-def _prefetch_jobs(todo: Sequence[tuple[str, int, int, int]]) -> list[_Job]:
+def _prefetch_jobs(todo: Sequence[tuple[str, int, int, int, int, int]]) -> list[_Job]:
     """The folders with news, for the helper, if there are enough to be worth one."""
     if sum(count for *_, count in todo) < PREFETCH_MIN_MESSAGES:
         return []
-    return [(name, uidvalidity, last_uid) for name, uidvalidity, last_uid, _count in todo]
+    return [(name, uidvalidity, last_uid, uidnext, exists) for name, uidvalidity, last_uid, uidnext, exists, _ in todo]
 
 
 @contextlib.contextmanager
@@ -494,7 +504,8 @@ class Scanner:
                 self.client.select_folder(name, readonly=True)  # EXAMINE
                 selected = True
                 news = uidnext > cursor.last_uid + 1
-                chunks = _chunks(_uids_after(self.client, cursor.last_uid), self.batch_size) if news else ()
+                uids = _uids_after(self.client, cursor.last_uid, uidnext, exists) if news else ()
+                chunks = _chunks(uids, self.batch_size)
             for index, chunk in enumerate(chunks):
                 new_ids.extend(self._fetch_batch(name, index, chunk))
                 bar.update(len(chunk))

@@ -176,6 +176,35 @@ def _prefetch_main(
         out.put((name, "error", f"{type(exc).__name__}: {exc}"))
 
 
+def _unclaimed_batches(front: int, back: int, batches: Sequence[int]) -> int:
+    """How many batch keys lie between the scan's last claim and the helper's lowest.
+
+    Keys are ``job * _SPAN + index``; ``batches`` says how many batches each
+    job has. ``front`` is -1 before the scan claims any, ``back`` 1 << 62
+    before the helper does (see :class:`_Claims`).
+
+    >>> _unclaimed_batches(-1, 1 << 62, [5, 3, 4])  # nothing claimed yet
+    12
+    >>> _unclaimed_batches(2, 2 * _SPAN + 1, [5, 3, 4])  # batches 3-4 of job 0, job 1, batch 0 of job 2
+    6
+    >>> _unclaimed_batches(_SPAN + 1, _SPAN + 2, [5, 3, 4])  # they have met
+    0
+    >>> _unclaimed_batches(1 << 62, 1 << 62, [5, 3, 4])  # the helper was stopped
+    0
+    """
+    last = len(batches) - 1
+    if last < 0:
+        return 0
+    front_job, front_index = divmod(front, _SPAN) if front >= 0 else (0, -1)
+    back_job, back_index = divmod(back, _SPAN) if back < 1 << 62 else (last, batches[last])
+    count = 0
+    for job in range(front_job, min(back_job, last) + 1):
+        low = front_index + 1 if job == front_job else 0
+        high = back_index if job == back_job else batches[job]
+        count += max(0, high - low)
+    return count
+
+
 class _Claims:
     """Who does which batch: keys below ``back`` are the scan's, from ``back`` on the helper's."""
 
@@ -282,15 +311,7 @@ class _Prefetch:
             return None
         with self.claims.lock:
             front, back = self.claims.front.value, self.claims.back.value
-        last = len(self.batches) - 1
-        front_job, front_index = divmod(front, _SPAN) if front >= 0 else (0, -1)
-        back_job, back_index = divmod(back, _SPAN) if back < 1 << 62 else (last, self.batches[-1] if last >= 0 else 0)
-        batches = 0
-        for job in range(front_job, min(back_job, last) + 1):
-            low = front_index + 1 if job == front_job else 0
-            high = back_index if job == back_job else self.batches[job]
-            batches += max(0, high - low)
-        return batches * self.batch_size
+        return _unclaimed_batches(front, back, self.batches) * self.batch_size
 
     def _give_up(self, why: str) -> None:
         log.info("scan helper %s: fetching the rest here", why)
@@ -461,7 +482,7 @@ class Scanner:
                 if self._prefetch is not None:  # copied in early, never reached (the folder changed)
                     for ids in self._prefetch.merged.values():
                         result.new_ids.extend(ids)
-                    self._prefetch.release()  # the helper exits while the indexes are built
+                    self._prefetch.release()  # the helper exits while the load is finished
         finally:
             bar.close()
             if self._prefetch is not None:

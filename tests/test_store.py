@@ -645,6 +645,27 @@ def test_add_messages_stores_the_facts(store: Store) -> None:
     assert store.query("SELECT MAX(id) FROM messages")[0][0] == row_id
 
 
+def test_absent_optional_facts_are_stored_as_null(store: Store, tmp_path: Path) -> None:
+    # bound as "" (cheaper than None for the sqlite3 module) but stored as NULL,
+    # directly and through a helper's staging database alike
+    bare = msg("jane@example.org", "me@example.com", date=at(1))  # no Message-ID, no threading, personal
+    assert bare.message_id is None and bare.in_reply_to is None and bare.automated is None
+    direct = add(store, "INBOX", bare)
+    staging = Staging(tmp_path / "staging.db")
+    batch = staging.add("Archive", [(7, bare)])
+    staging.close()
+    store.attach_staging(tmp_path / "staging.db")
+    with store.transaction() as db:
+        store.reset_folder(db, "Archive", 1)
+        merged = store.merge_staged(db, batch)
+    store.detach_staging()
+    optional = "message_id, in_reply_to, refs, automated, kizuna_id, kizuna_kind"
+    for row_id in (*direct, *merged):
+        (row,) = store.query(f"SELECT {optional}, mkey FROM messages WHERE id = ?", (row_id,))
+        assert tuple(row)[:6] == (None,) * 6, tuple(row)
+        assert row["mkey"].startswith("content:")
+
+
 def test_reset_folder_removes_that_folders_rows(store: Store) -> None:
     add(store, "INBOX", msg("a@x.example", "me@example.com", date=at(1), mid="<1@x>"))
     add(store, "Sent", msg("me@example.com", "a@x.example", date=at(2), mid="<2@x>"))

@@ -8,6 +8,7 @@ whether ``facts.automated`` is set.
 from __future__ import annotations
 
 import base64
+import email.utils
 import time
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -19,6 +20,7 @@ from worker.automation import AUTOMATION_FIELDS
 from worker.model import Address, MessageFacts
 from worker.rules import (
     FETCH_FIELDS,
+    _parse_headers_stdlib,
     decode_text,
     direction,
     is_contact,
@@ -81,6 +83,23 @@ def test_date_keeps_its_offset() -> None:
 def test_date_formats(value: str, iso: str) -> None:
     f = parse_headers(headers("From: a@example.org", f"Date: {value}"), INTERNAL)
     assert f.date.isoformat() == iso
+
+
+@pytest.mark.parametrize("crlf", [True, False])
+@pytest.mark.parametrize("day", ["1", "01", "9", "31"])
+def test_canonical_dates_read_every_day_and_time(day: str, crlf: bool) -> None:
+    f = parse_headers(headers("From: a@example.org", f"Date: Sat, {day} Mar 2025 00:09:59 -0000", crlf=crlf), INTERNAL)
+    assert f.date == datetime(2025, 3, int(day), 0, 9, 59, tzinfo=UTC)  # -0000: no zone known, taken as UTC
+    f = parse_headers(headers("From: a@example.org", f"Date: {day} Mar 2025 23:00:07 +0100", crlf=crlf), INTERNAL)
+    assert (f.date.day, f.date.hour, f.date.minute, f.date.second) == (int(day), 23, 0, 7)
+
+
+@pytest.mark.parametrize("crlf", [True, False])
+def test_a_date_in_other_digits_reads_as_the_stdlib_reads_it(crlf: bool) -> None:
+    # an encoded word can put Arabic-Indic digits in a Date: never an error
+    raw = headers("From: a@example.org", "Date: =?utf-8?q?=D9=A3?= Jan 2020 10:00:00 +0000", crlf=crlf)
+    assert parse_headers(raw, INTERNAL).date == _parse_headers_stdlib(raw, INTERNAL).date
+    assert parse_headers(raw, INTERNAL).date == email.utils.parsedate_to_datetime("\u0663 Jan 2020 10:00:00 +0000")
 
 
 def test_missing_date_uses_internaldate() -> None:

@@ -264,9 +264,11 @@ def _parse_addresses(values: Iterable[str]) -> list[Address]:
 _MONTH_NUMBERS = {m: i for i, m in enumerate(
     ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
 # The canonical RFC 5322 form, for which parsedate_to_datetime's result is plain.
+# ASCII digits only: a date in other digits is left to parsedate_to_datetime.
 _CANONICAL_DATE = re.compile(
     r"(?:[A-Za-z]{3}, )?(\d{1,2}) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) ([1-9]\d{3}) "
-    r"(\d\d):(\d\d):(\d\d) ([+-]\d{4})"
+    r"(\d\d):(\d\d):(\d\d) ([+-]\d{4})",
+    re.ASCII,
 )
 # Time zones by their "+hhmm" text: a mailbox has only a handful.
 _ZONES: dict[str, timezone] = {}
@@ -282,10 +284,16 @@ def _zone(offset: str) -> timezone:
     return tz
 
 
+# "0".."99" and "00".."09" to their numbers: a lookup is cheaper than int().
+_TWO_DIGITS = {**{str(i): i for i in range(100)}, **{f"{i:02d}": i for i in range(10)}}
+
+
 def _canonical_date(m: re.Match[str]) -> datetime:
     """The datetime of a ``_CANONICAL_DATE`` match (not "-0000"); ValueError when impossible."""
     day, mon, year, hh, mm, ss, offset = m.groups()
-    return datetime(int(year), _MONTH_NUMBERS[mon], int(day), int(hh), int(mm), int(ss), tzinfo=_zone(offset))
+    number = _TWO_DIGITS.__getitem__
+    # positional arguments: a keyword costs datetime() a slower argument parser
+    return datetime(int(year), _MONTH_NUMBERS[mon], number(day), number(hh), number(mm), number(ss), 0, _zone(offset))
 
 
 def parse_internaldate(raw: bytes) -> datetime | None:

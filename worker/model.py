@@ -1,14 +1,16 @@
 """Value objects shared across Kizuna's modules.
 
-Plain frozen dataclasses, timezone-aware datetimes (each keeps the offset it was
-written with), and a
-``to_json`` where the object crosses the CLI or the local API.
+Plain frozen dataclasses (and one named tuple, :class:`MessageFacts`, made
+once per scanned message), timezone-aware datetimes (each keeps the offset it
+was written with), and a ``to_json`` where the object crosses the CLI or the
+local API.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 __all__ = ["Address", "MessageFacts", "Contact", "iso"]
 
@@ -26,11 +28,12 @@ class Address:
     name: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class MessageFacts:
+class MessageFacts(NamedTuple):
     """What the contact rules and reply matching need to know of one message.
 
     Built from the message's header fields alone (see :mod:`worker.rules`).
+    A named tuple rather than a dataclass: a scan makes one per message, and
+    a tuple is made in one step.
     """
 
     message_id: str | None

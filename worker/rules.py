@@ -23,13 +23,12 @@ facts for every input (``tests/test_rules.py`` checks that).
 
 from __future__ import annotations
 
-import dataclasses
 import email.errors
 import email.header
 import email.utils
 import functools
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from email.message import Message
 from email.parser import BytesHeaderParser
@@ -490,55 +489,7 @@ def _date_value(value: str, internaldate: InternalDate) -> datetime:
     return _date_from_text(_text(value), internaldate)
 
 
-# MessageFacts is a frozen slots dataclass: its generated __init__ sets each
-# field through object.__setattr__, the costliest single step left per
-# message. The fast path fills the slots through their descriptors instead
-# (the very same object and equality), when the dataclass still has exactly
-# these fields and no __post_init__; otherwise it calls the constructor.
-_FACT_FIELDS = (
-    "message_id", "date", "sender", "recipients", "subject", "in_reply_to", "references",
-    "automated", "recipient_count", "kizuna_id", "kizuna_kind",
-)
-_FAST_FACTS = (
-    tuple(f.name for f in dataclasses.fields(MessageFacts)) == _FACT_FIELDS
-    and not hasattr(MessageFacts, "__post_init__")
-    and all(type(MessageFacts.__dict__.get(name)).__name__ == "member_descriptor" for name in _FACT_FIELDS)
-)
-
-
-def _no_setter(facts: MessageFacts, value: object) -> None:  # pragma: no cover - never called
-    raise AssertionError("MessageFacts changed: _facts uses the constructor")
-
-
-_SETTERS: list[Callable[[MessageFacts, object], None]] = (
-    [MessageFacts.__dict__[name].__set__ for name in _FACT_FIELDS] if _FAST_FACTS else [_no_setter] * 11
-)
-(_set_message_id, _set_date, _set_sender, _set_recipients, _set_subject, _set_in_reply_to,
- _set_references, _set_automated, _set_recipient_count, _set_kizuna_id, _set_kizuna_kind) = _SETTERS
-
-
-def _facts(
-    message_id: str | None, date: datetime, sender: Address | None, recipients: tuple[Address, ...],
-    subject: str, in_reply_to: str | None, references: tuple[str, ...], automated: str | None,
-    recipient_count: int, kizuna_id: str | None, kizuna_kind: str | None,
-) -> MessageFacts:
-    """``MessageFacts(...)`` of all fields, in their order, at the least cost."""
-    if not _FAST_FACTS:  # pragma: no cover - only if MessageFacts changes
-        return MessageFacts(message_id, date, sender, recipients, subject, in_reply_to, references,
-                            automated, recipient_count, kizuna_id, kizuna_kind)
-    facts = object.__new__(MessageFacts)
-    _set_message_id(facts, message_id)
-    _set_date(facts, date)
-    _set_sender(facts, sender)
-    _set_recipients(facts, recipients)
-    _set_subject(facts, subject)
-    _set_in_reply_to(facts, in_reply_to)
-    _set_references(facts, references)
-    _set_automated(facts, automated)
-    _set_recipient_count(facts, recipient_count)
-    _set_kizuna_id(facts, kizuna_id)
-    _set_kizuna_kind(facts, kizuna_kind)
-    return facts
+_new_facts = tuple.__new__  # MessageFacts of all its fields, without its Python-level __new__
 
 
 def _facts_from_fields(fields: Mapping[str, Sequence[str]], internaldate: InternalDate) -> MessageFacts:
@@ -561,7 +512,7 @@ def _facts_from_fields(fields: Mapping[str, Sequence[str]], internaldate: Intern
     references = get("references")
     kizuna_id = get("x-kizuna-id")
     kizuna_kind = get("x-kizuna-kind")
-    return _facts(
+    return _new_facts(MessageFacts, (
         _msgid_text(message_id[0]) if message_id else None,  # message_id
         _date_value(date[0], internaldate) if date else _date_from_text(None, internaldate),  # date
         senders[0] if senders else None,  # sender
@@ -573,7 +524,7 @@ def _facts_from_fields(fields: Mapping[str, Sequence[str]], internaldate: Intern
         len(recipients),  # recipient_count
         _text(kizuna_id[0]) or None if kizuna_id else None,  # kizuna_id
         _text(kizuna_kind[0]) or None if kizuna_kind else None,  # kizuna_kind
-    )
+    ))
 
 
 def _by_name(pairs: list[tuple[str, str]]) -> Mapping[str, Sequence[str]]:

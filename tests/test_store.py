@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from worker.errors import StateError
 from worker.model import Address, Contact, MessageFacts
-from worker.store import MIGRATIONS, Staging, Store, decode_time, encode_time
+from worker.store import MIGRATIONS, Staging, Store, _insert_rows, decode_time, encode_time
 
 ME = frozenset({"me@example.com", "me@old-job.example"})
 JST = timezone(timedelta(hours=9))
@@ -664,6 +664,17 @@ def test_absent_optional_facts_are_stored_as_null(store: Store, tmp_path: Path) 
         (row,) = store.query(f"SELECT {optional}, mkey FROM messages WHERE id = ?", (row_id,))
         assert tuple(row)[:6] == (None,) * 6, tuple(row)
         assert row["mkey"].startswith("content:")
+
+
+@pytest.mark.parametrize("count", [0, 1, 31, 32, 33, 64, 65, 100])
+def test_rows_go_in_whole_and_in_order_however_many(count: int) -> None:
+    # several rows to a statement, the rest one by one: every row once, in order
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE t (a INTEGER, b TEXT)")
+    rows = [(i, f"r{i}") for i in range(count)]
+    _insert_rows(db, "INSERT INTO t (a, b) VALUES (?, ?)", rows)
+    assert db.execute("SELECT a, b FROM t ORDER BY rowid").fetchall() == rows
+    db.close()
 
 
 def test_reset_folder_removes_that_folders_rows(store: Store) -> None:

@@ -81,7 +81,7 @@ def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
         yield items[start:start + size]
 
 
-def _uids_after(client: imapclient.IMAPClient, last_uid: int, uidnext: int = 0, exists: int = -1) -> list[int] | range:
+def _uids_after(client: imapclient.IMAPClient, last_uid: int, uidnext: int, exists: int) -> list[int] | range:
     """The selected folder's UIDs above ``last_uid``, sorted.
 
     ``UID SEARCH UID n:*`` also answers the highest UID when none is above n.
@@ -121,7 +121,7 @@ def _parse_batch(client: imapclient.IMAPClient, folder: str, uids: Sequence[int]
 #: Below this many new messages a helper costs more (fork, login) than it saves.
 PREFETCH_MIN_MESSAGES = 4000
 #: A scan adding at least this many messages, and at least half as many as the
-#: state holds, builds the message indexes once at the end instead of row by row.
+#: state holds, builds the message indexes once instead of row by row.
 BULK_MIN_MESSAGES = 10000
 #: With a helper, such a scan builds the indexes when about this share of its
 #: messages is left unclaimed: the helper parses on while this process builds
@@ -235,13 +235,12 @@ class _Claims:
 class _Prefetch:
     """A helper process working from the end of the scan; :meth:`take` its batches."""
 
-    def __init__(
-        self, config: Config, store: Store, jobs: list[_Job], batch_size: int, estimates: Sequence[int]
-    ) -> None:
-        """``estimates``: about how many new messages each job's folder has (for :meth:`unclaimed`)."""
+    def __init__(self, config: Config, store: Store, todo: Sequence[tuple[_Job, int]], batch_size: int) -> None:
+        """``todo``: each folder's job, with about how many new messages it has (for :meth:`unclaimed`)."""
         ctx = multiprocessing.get_context("fork")
+        jobs = [job for job, _ in todo]
         self.batch_size = batch_size
-        self.batches = [-(-count // batch_size) for count in estimates]  # about how many each job has
+        self.batches = [-(-count // batch_size) for _, count in todo]  # about how many each job has
         # no batch for this long (twice the IMAP timeout): give up on the helper
         self.patience = 2 * config.account.timeout
         self.store = store
@@ -367,24 +366,16 @@ class _Prefetch:
 
 def _new_counts(
     store: Store, work: Sequence[tuple[str, tuple[int, int, int, int | None]]]
-) -> list[tuple[str, int, int, int, int, int]]:
-    """(folder, UIDVALIDITY, last UID indexed, UIDNEXT, MESSAGES, about how many new) of the folders with news."""
+) -> list[tuple[_Job, int]]:
+    """The job of each folder with news, and about how many new messages it has."""
     todo = []
     for name, (uidvalidity, uidnext, exists, _modseq) in work:
         cursor = store.cursor(name)
         if cursor is None or cursor.uidvalidity != uidvalidity:
-            todo.append((name, uidvalidity, 0, uidnext, exists, exists))
+            todo.append(((name, uidvalidity, 0, uidnext, exists), exists))
         elif cursor.uidnext != uidnext or cursor.exists_count != exists:
-            new = max(0, uidnext - cursor.last_uid - 1)
-            todo.append((name, uidvalidity, cursor.last_uid, uidnext, exists, new))
+            todo.append(((name, uidvalidity, cursor.last_uid, uidnext, exists), max(0, uidnext - cursor.last_uid - 1)))
     return todo
-
-
-def _prefetch_jobs(todo: Sequence[tuple[str, int, int, int, int, int]]) -> list[_Job]:
-    """The folders with news, for the helper, if there are enough to be worth one."""
-    if sum(count for *_, count in todo) < PREFETCH_MIN_MESSAGES:
-        return []
-    return [(name, uidvalidity, last_uid, uidnext, exists) for name, uidvalidity, last_uid, uidnext, exists, _ in todo]
 
 
 @contextlib.contextmanager
@@ -455,8 +446,8 @@ class Scanner:
             log.info("folder %s is gone or no longer scanned: forgetting it", stale)
             self.store.drop_folder(stale)
         work = [(name, self._status(name)) for name in names]
-        todo_counts = _new_counts(self.store, work)
-        new = sum(count for *_, count in todo_counts)
+        todo = _new_counts(self.store, work)
+        new = sum(count for _, count in todo)
         bar = tqdm(
             total=new or None,
             unit="msg",
@@ -466,15 +457,14 @@ class Scanner:
             leave=False,
         )
         bulk = new >= BULK_MIN_MESSAGES and new * 2 >= self.store.row_count()
-        jobs = _prefetch_jobs(todo_counts) if self.parallel and _fork_available() else []
+        # a helper, if there is enough new mail to be worth its fork and login
+        helped = bool(todo) and self.parallel and new >= PREFETCH_MIN_MESSAGES and _fork_available()
         try:
             with self.store.bulk_load(bulk), _collector_paused():
-                if jobs:  # rows the helper stages may be copied in early: every folder ready first
+                if helped:  # rows the helper stages may be copied in early: every folder ready first
                     for name, status in work:
                         self._cursor(name, status[0])
-                    self._prefetch = _Prefetch(
-                        self.config, self.store, jobs, self.batch_size, [count for *_, count in todo_counts]
-                    )
+                    self._prefetch = _Prefetch(self.config, self.store, todo, self.batch_size)
                     if bulk:
                         self._index_at = int(new * EARLY_INDEX_SHARE)
                 for name, status in work:

@@ -719,11 +719,12 @@ class Store:
         """Set the state up for adding many messages, and back when done.
 
         Keeping the message indexes up to date row by row costs more than the
-        rows on a first scan; building them once at the end costs a fraction.
-        The WAL is checkpointed in the background instead of inside commits:
-        every 250,000 rows (about 60 MB, so it stays bounded) and at the end,
-        while the indexes are built. If the process dies in between, the next :class:`Store`
-        opened builds the indexes (and SQLite checkpoints the WAL).
+        rows on a first scan; building them once costs a fraction. They are
+        built at the end, or earlier by :meth:`build_indexes`. The WAL is
+        checkpointed in the background instead of inside commits: every
+        250,000 rows (about 60 MB, so it stays bounded), when the indexes are
+        built and at the end. If the process dies in between, the next
+        :class:`Store` opened builds the indexes (and SQLite checkpoints the WAL).
         """
         if not bulk:
             yield

@@ -8,7 +8,6 @@ the dotted key (exit code 2).
 
 from __future__ import annotations
 
-import importlib.resources
 import ipaddress
 import os
 import re
@@ -64,7 +63,9 @@ def is_loopback(host: str) -> bool:
 # The file's shape (types, ranges, unknown keys) is checked by msgspec, one
 # section at a time so that problems in several sections are all counted; the
 # rules that span keys (_checks) run on the typed sections afterwards. The
-# sections are frozen: a Config never changes once loaded.
+# sections are frozen: a Config never changes once loaded. Subclasses inherit
+# forbid_unknown_fields; frozen is repeated for type checkers, and kw_only is
+# per class (it lets a required key follow keys with defaults).
 
 
 class _Section(Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
@@ -77,7 +78,7 @@ _Days = Annotated[int, Meta(ge=1)]
 _Seconds = Annotated[float, Meta(gt=0)]
 
 
-class _Server(_Section, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class _Server(_Section, frozen=True, kw_only=True):
     host: _Text
     port: _Port | None = None
     security: Security = "tls"
@@ -111,7 +112,7 @@ class _Server(_Section, frozen=True, kw_only=True, forbid_unknown_fields=True):
         return run_secret_command(self.oauth2_token_cmd, "oauth2_token_cmd")
 
 
-class Account(_Server, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class Account(_Server, frozen=True, kw_only=True):
     addresses: Annotated[list[str], Meta(min_length=1)]
     display_name: str = ""
 
@@ -120,7 +121,7 @@ class Account(_Server, frozen=True, kw_only=True, forbid_unknown_fields=True):
         return self.port or (993 if self.security == "tls" else 143)
 
 
-class Smtp(_Server, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class Smtp(_Server, frozen=True, kw_only=True):
     @property
     def effective_port(self) -> int:
         if self.port:
@@ -128,11 +129,11 @@ class Smtp(_Server, frozen=True, kw_only=True, forbid_unknown_fields=True):
         return {"tls": 465, "starttls": 587, "none": 25}[self.security]
 
 
-class State(_Section, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class State(_Section, frozen=True, kw_only=True):
     path: str | None = None
 
 
-class Policy(_Section, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class Policy(_Section, frozen=True, kw_only=True):
     dormant_after_days: _Days = 1095
     max_recipients: _Days = 20
     exclude: list[str] = []
@@ -149,31 +150,31 @@ class Policy(_Section, frozen=True, kw_only=True, forbid_unknown_fields=True):
         return False
 
 
-class Outreach(_Section, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class Outreach(_Section, frozen=True, kw_only=True):
     reason: str = ""
     language: Literal["auto", "ja", "en"] = "auto"
     max_drafts_per_run: Annotated[int, Meta(ge=0)] = 5
     signature: str = ""
 
 
-class Reminders(_Section, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class Reminders(_Section, frozen=True, kw_only=True):
     delivery: Literal["imap", "smtp"] = "imap"
     gift_after_days: Annotated[int, Meta(ge=0)] = 14
     keep_in_touch_days: _Days = 180
 
 
-class Daemon(_Section, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class Daemon(_Section, frozen=True, kw_only=True):
     scan_interval_minutes: _Seconds = 30.0
     poll_seconds: _Seconds = 60.0
     idle_renew_seconds: Annotated[float, Meta(gt=0, le=600)] = 540.0
 
 
-class Api(_Section, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class Api(_Section, frozen=True, kw_only=True):
     enabled: bool = True
     port: Annotated[int, Meta(ge=0, le=65535)] = 8765
 
 
-class Config(_Section, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class Config(_Section, frozen=True, kw_only=True):
     """The whole configuration, as read from the TOML file.
 
     ``source`` is where it was read from (for messages); it is no key of the
@@ -329,21 +330,21 @@ def parse_config(data: Mapping[str, object], source: str = "<config>") -> Config
         except msgspec.ValidationError as exc:
             problems.append(_describe(name, exc))
     problems += [(str(key), f"unknown key {key}") for key in data if key not in _SECTIONS]
-    config = None
     if not problems:
         config = _lower_addresses(Config(**sections, source=source))
         problems = _checks(config)
-    if problems:
-        key, message = problems[0]
-        more = len(problems) - 1
-        suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-        raise ConfigError(f"{source}: {message}{suffix}", key=key or None)
-    assert config is not None
-    return config
+        if not problems:
+            return config
+    key, message = problems[0]
+    more = len(problems) - 1
+    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
+    raise ConfigError(f"{source}: {message}{suffix}", key=key or None)
 
 
 def _example_config() -> str:
     """Where the example config shipped with Kizuna is (``worker.defaults``)."""
+    import importlib.resources  # noqa: PLC0415 - only this error needs it; every command start does not
+
     return str(importlib.resources.files("worker.defaults") / "config.example.toml")
 
 

@@ -18,8 +18,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from devmail import DevMail  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.support.dovecot import DevMail  # noqa: E402
 
 ME = ("Sam Carter", "sam@example.com")
 NOW = datetime.now(UTC)

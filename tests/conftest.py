@@ -1,42 +1,28 @@
-"""Shared fixtures: a real Dovecot per test, a Kizuna config for it, the CLI.
+"""Fixtures only: a real Dovecot per test, the CLI configured for it, SMTP, drafting, the API.
 
 Integration tests need Dovecot (Debian package ``dovecot-imapd``). On CI
-(``CI`` set) a missing Dovecot is a failure, never a silent skip.
+(``CI`` set) a missing Dovecot is a failure, never a silent skip. Harnesses and
+factories live in :mod:`tests.support`.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime
-from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-
-from devmail import DevMail, find_dovecot  # noqa: E402
-
-CORPORA = ROOT.parent / "shared" / "corpora"
-
-
-def _need_dovecot() -> None:
-    if find_dovecot() is None:
-        if os.environ.get("CI"):
-            pytest.fail("dovecot is not installed: .ci/run must install dovecot-imapd")
-        pytest.skip("dovecot is not installed (apt-get install dovecot-imapd)")
+from tests.support.dovecot import DevMail
+from tests.support.factories import REASON, Cli, sample_mailbox, write_config
+from tests.support.require import need_dovecot
+from tests.support.smtp import SmtpServer, running_smtpd
+from tests.support.web import Web, start_web
 
 
 @pytest.fixture
 def dovecot() -> Iterator[DevMail]:
     """A fresh Dovecot with Drafts, Sent, Junk, Trash and Archive (special-use)."""
-    _need_dovecot()
+    need_dovecot()
     server = DevMail()
     server.start()
     try:
@@ -45,100 +31,32 @@ def dovecot() -> Iterator[DevMail]:
         server.cleanup()
 
 
-def message(
-    frm: str,
-    to: str | list[str] = "",
-    subject: str = "hello",
-    date: datetime | str | None = None,
-    *,
-    cc: str = "",
-    bcc: str = "",
-    message_id: str | None = None,
-    headers: dict[str, str] | None = None,
-    body: str = "Hello,\r\n\r\nJust a note.\r\n",
-) -> bytes:
-    """A raw RFC 5322 message (CRLF) for tests; ``message_id=""`` leaves the Message-ID out."""
-    lines = [f"From: {frm}"]
-    if to:
-        lines.append(f"To: {', '.join(to) if isinstance(to, list) else to}")
-    if cc:
-        lines.append(f"Cc: {cc}")
-    if bcc:
-        lines.append(f"Bcc: {bcc}")
-    lines.append(f"Subject: {subject}")
-    if date is not None:
-        lines.append(f"Date: {date if isinstance(date, str) else format_datetime(date)}")
-    if message_id != "":
-        lines.append(f"Message-ID: {message_id or make_msgid(domain='test.example')}")
-    for key, value in (headers or {}).items():
-        lines.append(f"{key}: {value}")
-    lines.append("MIME-Version: 1.0")
-    lines.append("Content-Type: text/plain; charset=utf-8")
-    return ("\r\n".join(lines) + "\r\n\r\n" + body).encode("utf-8")
-
-
-@dataclass
-class Cli:
-    """Runs ``python -m worker --config <config> ...`` as a user would."""
-
-    config: Path
-    state: Path
-
-    def __call__(self, *args: str, input: str | None = None, env: dict[str, str] | None = None,
-                 timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "worker", "--config", str(self.config), *args],
-            capture_output=True,
-            text=True,
-            input=input,
-            timeout=timeout,
-            env={**os.environ, **(env or {})},
-            cwd=ROOT,
-        )
-
-    def json(self, *args: str) -> object:
-        done = self(*args, "--json")
-        assert done.returncode == 0, done.stderr
-        return json.loads(done.stdout)
-
-
-ME = ["me@example.com", "me@old-job.example"]
-
-
-def alice_mailbox(server: DevMail) -> None:
-    """Alice Smith: one exchange each way in January 2016 (a dormant contact)."""
-    w = server.write_maildir
-    w("Sent", message("me@example.com", "Alice Smith <alice@example.net>", "Berlin conference",
-                      "Mon, 04 Jan 2016 10:00:00 +0000"))
-    w("INBOX", message("Alice Smith <alice@example.net>", "me@example.com", "Re: Berlin conference",
-                       "Tue, 05 Jan 2016 10:00:00 +0000"))
-    server.fix_ownership()
-
-
-def sample_mailbox(server: DevMail) -> None:
-    """Alice (2016), 山田 太郎 (2014, Japanese) and a bank (for policy.exclude): all dormant."""
-    alice_mailbox(server)
-    w = server.write_maildir
-    w("Sent", message("me@example.com", "=?UTF-8?B?5bGx55SwIOWkqumDjg==?= <taro@example.jp>",
-                      "=?UTF-8?B?5YuJ5by35Lya44Gu6LOH5paZ?=", "Mon, 04 Jan 2014 10:00:00 +0900"))
-    w("INBOX", message("=?UTF-8?B?5bGx55SwIOWkqumDjg==?= <taro@example.jp>", "me@example.com",
-                       "=?UTF-8?B?UmU6IOWLieW8t+S8muOBruizh+aWmQ==?=", "Tue, 05 Jan 2014 10:00:00 +0900"))
-    w("Sent", message("me@example.com", "bank@bank.example", "q", "Mon, 04 Jan 2016 10:00:00 +0000"))
-    w("INBOX", message("bank@bank.example", "me@example.com", "a", "Tue, 05 Jan 2016 10:00:00 +0000"))
-    server.fix_ownership()
-
-
-def write_config(dovecot: DevMail, tmp_path: Path, addresses: list[str] | None = None,
-                 account: dict[str, object | None] | None = None, **sections: dict[str, object]) -> Cli:
-    """A config for ``dovecot`` in ``tmp_path`` (``account`` overrides [account] keys)."""
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    state = tmp_path / "state" / "state.db"
-    config = tmp_path / "config.toml"
-    config.write_text(dovecot.kizuna_config(state, addresses or ME, account=account, **sections))
-    return Cli(config, state)
-
-
 @pytest.fixture
 def cli(dovecot: DevMail, tmp_path: Path) -> Cli:
     """The CLI configured for the ``dovecot`` fixture, me = :data:`ME`."""
     return write_config(dovecot, tmp_path, api={"enabled": False})
+
+
+@pytest.fixture
+def smtpd() -> Iterator[SmtpServer]:
+    """A recording aiosmtpd server with AUTH (see :mod:`tests.support.smtp`)."""
+    with running_smtpd() as server:
+        yield server
+
+
+@pytest.fixture
+def drafting(dovecot: DevMail, tmp_path: Path) -> Cli:
+    sample_mailbox(dovecot)
+    cli = write_config(dovecot, tmp_path, outreach={"reason": REASON},
+                       policy={"exclude": ["@bank.example"]}, api={"enabled": False})
+    assert cli.json("scan")["contacts"] == 3
+    return cli
+
+
+@pytest.fixture
+def web(dovecot: DevMail, tmp_path: Path) -> Iterator[Web]:
+    cli, config, service = start_web(dovecot, tmp_path)
+    try:
+        yield Web(cli, config, service, service.token)
+    finally:
+        service.stop()

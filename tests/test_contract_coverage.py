@@ -11,14 +11,20 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import Cli, alice_mailbox, message, sample_mailbox, write_config
-from devmail import DevMail, free_port
-from test_daemon_e2e import DaemonProcess, wait_for
-from test_delivery_smtp import PASSWORD, USER, SmtpServer, _queue_gift
-from test_delivery_smtp import smtpd as smtpd  # the fixture, reused
-from test_drafts_e2e import REASON, _drafts
-from test_drafts_e2e import drafting as drafting  # the fixture, reused
 
+from tests.support.daemon import DaemonProcess, wait_for
+from tests.support.dovecot import DevMail, free_port
+from tests.support.factories import (
+    REASON,
+    Cli,
+    alice_mailbox,
+    drafts_with_flags,
+    message,
+    sample_mailbox,
+    write_config,
+)
+from tests.support.smtp import PASSWORD, USER, SmtpServer
+from tests.support.web import queue_gift
 from worker.config import load_config
 from worker.core import Kizuna
 
@@ -55,7 +61,7 @@ def test_max_drafts_per_run_caps_even_a_larger_limit(dovecot: DevMail, tmp_path:
     assert "skipped taro@example.jp: over the limit of 1 drafts per run" in named.stderr
     assert [d["email"] for d in cli.json("draft", "--limit", "5")] == ["taro@example.jp"]  # type: ignore[union-attr]
     assert cli.json("draft", "--limit", "5") == []
-    assert len(_drafts(dovecot)) == 2
+    assert len(drafts_with_flags(dovecot)) == 2
 
 
 @pytest.mark.parametrize(("setting", "who", "marker"), [
@@ -71,7 +77,7 @@ def test_outreach_language_forces_the_draft_language(
     cli.json("scan")
     (made,) = cli.json("draft", "--to", who)  # type: ignore[misc]
     assert made["language"] == setting
-    ((_, draft),) = _drafts(dovecot)
+    ((_, draft),) = drafts_with_flags(dovecot)
     assert draft["To"].addresses[0].addr_spec == who
     assert marker in draft.get_content()
 
@@ -79,7 +85,7 @@ def test_outreach_language_forces_the_draft_language(
 def test_reminders_dismiss_via_cli(dovecot: DevMail, tmp_path: Path) -> None:
     cli = write_config(dovecot, tmp_path, api={"enabled": False})
     with Kizuna(load_config(cli.config)) as kizuna:
-        rid = _queue_gift(kizuna)
+        rid = queue_gift(kizuna)
     assert [(r["kind"], r["status"]) for r in cli.json("reminders")] == [("gift", "pending")]  # type: ignore[index]
     done = cli("reminders", "dismiss", str(rid))
     assert done.returncode == 0, done.stderr
@@ -109,7 +115,7 @@ def test_drafts_have_fresh_distinct_message_ids(drafting: Cli, dovecot: DevMail)
     assert len(ids) == 2 and len(set(ids)) == 2
     assert all(i.startswith("<") and i.endswith(">") and "@" in i for i in ids)
     assert not set(ids) & set(before)
-    assert sorted(str(m["Message-ID"]) for _, m in _drafts(dovecot)) == sorted(ids)
+    assert sorted(str(m["Message-ID"]) for _, m in drafts_with_flags(dovecot)) == sorted(ids)
 
 
 @pytest.fixture
@@ -176,7 +182,7 @@ def test_smtp_secret_set_lets_delivery_work_without_a_password(
                        smtp={"host": "127.0.0.1", "port": smtpd.port, "security": "none",
                              "username": USER, "timeout": 10})
     with Kizuna(load_config(cli.config)) as kizuna:
-        rid = _queue_gift(kizuna)
+        rid = queue_gift(kizuna)
         assert "kizuna secret set --smtp" in kizuna.deliver_reminders().failed[0][1]
     stored = cli("secret", "set", "--smtp", input=PASSWORD + "\n", env=PASSPHRASE)
     assert stored.returncode == 0 and "SMTP" in stored.stderr and PASSWORD not in stored.stderr

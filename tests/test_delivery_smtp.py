@@ -2,66 +2,25 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import msgspec
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
-from conftest import write_config
-from devmail import DevMail, free_port
+from aiosmtpd.smtp import AuthResult
 
+from tests.support.dovecot import DevMail, free_port
+from tests.support.factories import write_config
+from tests.support.smtp import PASSWORD, USER, SmtpServer
+from tests.support.web import queue_gift
 from worker.config import load_config
 from worker.core import Kizuna
-from worker.reminders import Reminders
-
-USER, PASSWORD = "me@example.com", "smtp-secret"
 
 # Plain SMTP with AUTH is what we test on loopback; aiosmtpd warns about it.
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
-
-
-@dataclass
-class SmtpServer:
-    """A recording aiosmtpd handler whose login can be switched off."""
-
-    port: int = 0
-    accept_login: bool = True
-    messages: list[email.message.EmailMessage] = field(default_factory=list)
-    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
-    logins: int = 0
-
-    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
-        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))  # type: ignore[attr-defined]
-        self.messages.append(email.message_from_bytes(envelope.content,  # type: ignore[attr-defined]
-                                                      policy=email.policy.default))
-        return "250 OK"
-
-    def authenticate(self, server: object, session: object, envelope: object, mechanism: str,
-                     auth_data: object) -> AuthResult:
-        self.logins += 1
-        ok = (self.accept_login and isinstance(auth_data, LoginPassword)
-              and auth_data.login == USER.encode() and auth_data.password == PASSWORD.encode())
-        return AuthResult(success=ok, handled=False)
-
-
-@pytest.fixture
-def smtpd() -> Iterator[SmtpServer]:
-    server = SmtpServer(port=free_port())
-    controller = Controller(server, hostname="127.0.0.1", port=server.port,
-                            authenticator=server.authenticate, auth_require_tls=False,
-                            auth_required=True)
-    controller.start()
-    try:
-        yield server
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
@@ -73,16 +32,8 @@ def kizuna(dovecot: DevMail, smtpd: SmtpServer, tmp_path: Path) -> Iterator[Kizu
         yield k
 
 
-def _queue_gift(kizuna: Kizuna) -> int:
-    with kizuna.store.transaction() as db:
-        Reminders.queue(db, email="alice@example.net", kind="gift",
-                        due=datetime.now(UTC) - timedelta(minutes=1), reconnection="reconnect-1",
-                        detail={"name": "Alice Smith", "language": "en", "tired": True})
-    return kizuna.reminders()[0].id
-
-
 def test_smtp_delivery_to_my_first_address(kizuna: Kizuna, smtpd: SmtpServer, dovecot: DevMail) -> None:
-    rid = _queue_gift(kizuna)
+    rid = queue_gift(kizuna)
     report = kizuna.deliver_reminders()
     assert report.delivered == [rid] and report.failed == []
     (msg,) = smtpd.messages
@@ -103,7 +54,7 @@ def test_smtp_delivery_to_my_first_address(kizuna: Kizuna, smtpd: SmtpServer, do
 def test_refused_login_keeps_it_pending_then_retries(
     kizuna: Kizuna, smtpd: SmtpServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    rid = _queue_gift(kizuna)
+    rid = queue_gift(kizuna)
     smtpd.accept_login = False
     with caplog.at_level(logging.ERROR, logger="worker.delivery"):
         report = kizuna.deliver_reminders()
@@ -126,7 +77,7 @@ def test_refused_login_keeps_it_pending_then_retries(
 
 
 def test_unreachable_smtp_server_is_a_clear_error(kizuna: Kizuna, smtpd: SmtpServer) -> None:
-    _queue_gift(kizuna)
+    queue_gift(kizuna)
     smtp = kizuna.config.smtp
     assert smtp is not None
     kizuna.config = msgspec.structs.replace(kizuna.config, smtp=msgspec.structs.replace(smtp, port=free_port()))
@@ -164,7 +115,7 @@ def test_smtp_xoauth2_with_a_token_command(dovecot: DevMail, tmp_path: Path) -> 
                            smtp={"host": "127.0.0.1", "port": server.port, "security": "none",
                                  "username": USER, "oauth2_token_cmd": command, "timeout": 10})
         with Kizuna(load_config(cli.config)) as kizuna:
-            rid = _queue_gift(kizuna)
+            rid = queue_gift(kizuna)
             report = kizuna.deliver_reminders()
             assert report.delivered == [rid], report
         assert server.tokens == ["fresh-token-42"]

@@ -10,34 +10,12 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import Cli, sample_mailbox, write_config
-from devmail import DevMail
 
+from tests.support.dovecot import DevMail
+from tests.support.factories import REASON, Cli, drafts_with_flags
 from worker.config import load_config
 from worker.core import Kizuna
 from worker.outreach import Outreach
-
-REASON = "I am moving into product design and would love your view on it."
-
-
-
-def _drafts(server: DevMail) -> list[tuple[tuple[bytes, ...], email.message.EmailMessage]]:
-    with server.client() as client:
-        client.select_folder("Drafts", readonly=True)
-        fetched = client.fetch(client.search(["ALL"]), ["FLAGS", "BODY.PEEK[]"])
-    return [
-        (tuple(d[b"FLAGS"]), email.message_from_bytes(d[b"BODY[]"], policy=email.policy.default))
-        for _, d in sorted(fetched.items())
-    ]
-
-
-@pytest.fixture
-def drafting(dovecot: DevMail, tmp_path: Path) -> Cli:
-    sample_mailbox(dovecot)
-    cli = write_config(dovecot, tmp_path, outreach={"reason": REASON},
-                       policy={"exclude": ["@bank.example"]}, api={"enabled": False})
-    assert cli.json("scan")["contacts"] == 3
-    return cli
 
 
 def test_drafts_land_in_drafts_with_exact_headers_and_text(drafting: Cli, dovecot: DevMail) -> None:
@@ -46,7 +24,7 @@ def test_drafts_land_in_drafts_with_exact_headers_and_text(drafting: Cli, doveco
     by_email = {d["email"]: d for d in made}
     assert by_email["taro@example.jp"]["language"] == "ja"
     assert by_email["alice@example.net"]["language"] == "en"
-    drafts = _drafts(dovecot)
+    drafts = drafts_with_flags(dovecot)
     assert len(drafts) == 2
     for flags, msg in drafts:
         assert b"\\Draft" in flags
@@ -76,7 +54,7 @@ def test_second_run_writes_nothing_and_contacts_show_pending(drafting: Cli, dove
     assert drafting.json("draft") == []
     done = drafting("draft", "--to", "alice@example.net")
     assert done.returncode == 0 and "already pending" in done.stderr
-    assert len(_drafts(dovecot)) == 2
+    assert len(drafts_with_flags(dovecot)) == 2
     statuses = {c["email"]: c["status"] for c in drafting.json("contacts")}
     assert statuses["alice@example.net"] == "draft pending"
 
@@ -86,7 +64,7 @@ def test_dry_run_writes_nothing(drafting: Cli, dovecot: DevMail) -> None:
     assert len(shown) == 2 and all("body" in d and d["warnings"] == [] for d in shown)
     text = drafting("draft", "--dry-run")
     assert "nothing was written" in text.stdout and "Subject:" in text.stdout
-    assert _drafts(dovecot) == []
+    assert drafts_with_flags(dovecot) == []
     assert len(drafting.json("draft")) == 2  # dry runs left no pending state behind
 
 

@@ -6,11 +6,11 @@ import socket
 from datetime import UTC, datetime
 
 import pytest
-from conftest import message
-from devmail import DevMail
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.support.dovecot import DevMail
+from tests.support.factories import message
 from worker.errors import FolderError, MailServerError
 from worker.fetchreader import FetchParser, fetch_command, fetch_headers
 from worker.rules import FETCH_FIELDS

@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import Cli, alice_mailbox, message, write_config
-from devmail import DevMail
 
+from tests.support.dovecot import DevMail
+from tests.support.factories import Cli, alice_mailbox, message, write_config
 from worker import replies as replies_module
 from worker.config import load_config
 from worker.core import Kizuna
@@ -42,7 +42,7 @@ def _send(server: DevMail) -> bytes:
     return raw
 
 
-def _drafts(server: DevMail) -> list[email.message.EmailMessage]:
+def drafts_with_flags(server: DevMail) -> list[email.message.EmailMessage]:
     with server.client() as client:
         client.select_folder("Drafts", readonly=True)
         uids = client.search(["ALL"])
@@ -79,14 +79,14 @@ def test_a_later_message_without_headers_counts_and_processing_is_idempotent(
     assert kinds["keep-in-touch"].due == when + timedelta(days=30)
     assert kinds["thank-you"].detail["quote"] == "Lovely to hear from you."
     assert before - timedelta(seconds=1) <= kinds["thank-you"].due <= after  # due now: the pass's time
-    (draft,) = _drafts(dovecot)
+    (draft,) = drafts_with_flags(dovecot)
     assert draft["Subject"] == "Re: Your note"
 
     for _ in range(2):  # the same messages again: nothing new
         result = _cycle(kizuna)
         assert result.replies == [] and result.thank_you_drafts == []  # type: ignore[attr-defined]
     assert len(kizuna.reminders()) == 3
-    assert len(_drafts(dovecot)) == 1
+    assert len(drafts_with_flags(dovecot)) == 1
     assert cli.json("status")["pending_drafts"] == 1
 
 
@@ -114,7 +114,7 @@ def test_crash_after_the_thank_you_append_writes_it_once(
     _cycle(kizuna)
     rows = kizuna.store.query("SELECT status FROM reconnections WHERE kind = 'thank-you'")
     assert [r[0] for r in rows] == ["pending"]
-    assert len(_drafts(dovecot)) == 1
+    assert len(drafts_with_flags(dovecot)) == 1
 
 
 def test_keep_in_touch_moves_with_contact_and_repeats_after_firing(

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import Cli, message, write_config
-from devmail import DevMail
 from imapclient import IMAPClient
 
+from tests.support.dovecot import DevMail, free_port
+from tests.support.factories import Cli, message, write_config
 from worker.config import load_config
 from worker.core import Kizuna
 from worker.errors import MailServerError
@@ -346,7 +346,6 @@ def test_wrong_password_exits_1_authentication_failed(dovecot: DevMail, tmp_path
 
 
 def test_unreachable_host_names_host_and_port(tmp_path: Path) -> None:
-    from devmail import free_port
 
     port = free_port()
     config = tmp_path / "c.toml"

@@ -12,12 +12,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import Cli, message, write_config
-from devmail import DevMail
 from imapclient import IMAPClient
 
 import worker.scan as scan_module
 import worker.store as store_module
+from tests.support.dovecot import DevMail
+from tests.support.factories import Cli, message, write_config
 from worker.config import load_config
 from worker.core import Kizuna
 from worker.model import Address, MessageFacts

@@ -6,13 +6,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Cli, _need_dovecot, alice_mailbox, write_config
-from devmail import DevMail
+
+from tests.support.dovecot import DevMail
+from tests.support.factories import Cli, alice_mailbox, write_config
+from tests.support.require import need_dovecot
 
 
 @pytest.fixture
 def tls_dovecot() -> Iterator[DevMail]:
-    _need_dovecot()
+    need_dovecot()
     server = DevMail(tls=True)
     server.start()
     try:

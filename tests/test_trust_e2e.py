@@ -10,9 +10,11 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CORPORA, Cli, message, write_config
-from devmail import DevMail
 
+from tests.support.daemon import DaemonProcess
+from tests.support.dovecot import DevMail
+from tests.support.factories import CORPORA, Cli, message, write_config
+from tests.support.require import need_dovecot
 from worker.config import load_config
 from worker.core import Kizuna
 from worker.errors import StateError
@@ -167,7 +169,6 @@ def test_secret_set_then_scan_without_password_in_config(dovecot: DevMail, tmp_p
 
 
 def test_a_daemon_run_changes_nothing_but_adds_its_own(dovecot: DevMail, tmp_path: Path) -> None:
-    from test_daemon_e2e import DaemonProcess
 
     for i in range(4):
         dovecot.append("Sent", message("me@example.com", f"p{i}@example.net", f"q{i}",
@@ -194,9 +195,8 @@ def test_a_daemon_run_changes_nothing_but_adds_its_own(dovecot: DevMail, tmp_pat
 
 
 def test_missing_drafts_folder_is_created(tmp_path: Path) -> None:
-    from conftest import _need_dovecot
 
-    _need_dovecot()
+    need_dovecot()
     server = DevMail(folders={"Sent": "\\Sent"})
     server.start()
     try:

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import message, write_config
-from devmail import DevMail
 
+from tests.support.dovecot import DevMail
+from tests.support.factories import message, write_config
 from worker.config import load_config
 from worker.imap import connect
 from worker.watch import FolderWatcher

@@ -2,89 +2,26 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 import os
 import socket
 import stat
 import subprocess
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import Cli, sample_mailbox, write_config
-from devmail import DevMail
 
-from worker.config import Config, load_config
+from tests.support.dovecot import DevMail
+from tests.support.factories import drafts_on_server
+from tests.support.web import Web, queue_reminder, start_web
 from worker.core import Kizuna
-from worker.reminders import Reminders
 from worker.web import WebService, create_app, dashboard_url, load_or_create_token
 from worker.web.auth import COOKIE_NAME
 
-REASON = "I am moving into product design and would love your view on it."
 EXTENSION = "moz-extension://3f2b8e4c-1d2a-4b5c-9e8f-0a1b2c3d4e5f"
 
-
-
-def queue_reminder(config: Config, email_: str, kind: str, due: datetime, name: str = "") -> int:
-    """Queue one reminder as worker.replies would, and return its id."""
-    with Kizuna(config) as kizuna:
-        with kizuna.store.transaction() as db:
-            assert Reminders.queue(db, email=email_, kind=kind, due=due,
-                                   reconnection=f"reconnect-test-{email_}",
-                                   detail={"name": name, "draft_subject": "Re: hello"})
-        return max(r.id for r in kizuna.reminders() if r.email == email_ and r.kind == kind)
-
-
-def drafts_on_server(server: DevMail) -> list[email.message.EmailMessage]:
-    with server.client() as client:
-        client.select_folder("Drafts", readonly=True)
-        fetched = client.fetch(client.search(["ALL"]), ["BODY.PEEK[]"])
-    return [email.message_from_bytes(d[b"BODY[]"], policy=email.policy.default)
-            for _, d in sorted(fetched.items())]
-
-
-@dataclass
-class Web:
-    cli: Cli
-    config: Config
-    service: WebService
-    token: str
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.service.port}"
-
-    def client(self, *, auth: bool = True, **kwargs: object) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {self.token}"} if auth else {}
-        return httpx.Client(base_url=self.base, headers=headers, timeout=30, **kwargs)  # type: ignore[arg-type]
-
-    def kizuna(self) -> Kizuna:
-        return Kizuna(self.config)
-
-
-def start_web(dovecot: DevMail, tmp_path: Path) -> tuple[Cli, Config, WebService]:
-    sample_mailbox(dovecot)
-    cli = write_config(dovecot, tmp_path, outreach={"reason": REASON},
-                       policy={"exclude": ["@bank.example"]}, api={"port": 0})
-    assert cli.json("scan")["contacts"] == 3
-    config = load_config(cli.config)
-    service = WebService(config, lambda: Kizuna(config), port=0)
-    service.start()
-    return cli, config, service
-
-
-@pytest.fixture
-def web(dovecot: DevMail, tmp_path: Path) -> Iterator[Web]:
-    cli, config, service = start_web(dovecot, tmp_path)
-    try:
-        yield Web(cli, config, service, service.token)
-    finally:
-        service.stop()
 
 
 # -- authentication --------------------------------------------------------------------

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from devmail import DevMail
-from test_web_api import drafts_on_server, queue_reminder, start_web
 
+from tests.support.dovecot import DevMail
+from tests.support.factories import drafts_on_server
+from tests.support.web import queue_reminder, start_web
 from worker.core import Kizuna
 
 CHROMIUM = "/usr/bin/chromium"

@@ -10,8 +10,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import Cli, _need_dovecot, alice_mailbox, write_config
-from devmail import DevMail
+
+from tests.support.dovecot import DevMail
+from tests.support.factories import Cli, alice_mailbox, write_config
+from tests.support.require import need_dovecot
 
 GOOD_TOKEN = "ya29.fresh-token"
 seen_tokens: list[str] = []
@@ -39,7 +41,7 @@ class Introspection(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def oauth_dovecot() -> Iterator[DevMail]:
-    _need_dovecot()
+    need_dovecot()
     http = ThreadingHTTPServer(("127.0.0.1", 0), Introspection)
     threading.Thread(target=http.serve_forever, daemon=True).start()
     server = DevMail(oauth2_introspection_url=f"http://127.0.0.1:{http.server_address[1]}/introspect")

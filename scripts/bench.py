@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Scan benchmark: kizuna scan against a throwaway Dovecot, next to a raw-socket floor.
 
-    .venv/bin/python scripts/bench --n 100000 [--cold-runs 5] [--repeat 3] [--no-peer]
+    .venv/bin/python scripts/bench.py --n 100000 [--cold-runs 5] [--repeat 3] [--no-peer]
                                            [--seed 1] [--keep] [--dir /dev/shm]
 
 Builds an N-message Maildir mailbox (30% in Sent, the rest in INBOX and a few
@@ -49,10 +49,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "scripts"))
 
-from devmail import DevMail  # noqa: E402
 
+from tests.support.dovecot import DevMail  # noqa: E402
 from worker.rules import FETCH_FIELDS  # noqa: E402
 
 ME = "me@example.com"

@@ -1,0 +1,1 @@
+"""Kizuna's test suite: unit tests, and integration tests against real servers."""

@@ -57,30 +57,114 @@ from worker.rules import FETCH_FIELDS  # noqa: E402
 ME = "me@example.com"
 ME_NAME = "Taro Kizuna"
 FETCH_ITEMS = (
-    "(UID INTERNALDATE BODY.PEEK[HEADER.FIELDS (" + " ".join(f.upper() for f in FETCH_FIELDS) + ")])"
+    "(UID INTERNALDATE BODY.PEEK[HEADER.FIELDS ("
+    + " ".join(f.upper() for f in FETCH_FIELDS)
+    + ")])"
 )
 FOLDERS = ("INBOX", "Sent", "Archive", "Archive/2019", "Archive/2020", "Archive/2021")
 
-WESTERN_FIRST = ["Alice", "Bob", "Carol", "David", "Emma", "Frank", "Grace", "Henry", "Irene",
-                 "Jack", "Karen", "Liam", "Maria", "Noah", "Olivia", "Paul", "Quinn", "Rosa",
-                 "Sam", "Tina", "Uma", "Victor", "Wendy", "Xavier", "Yara", "Zoe"]
-WESTERN_LAST = ["Smith", "Müller", "García", "Dubois", "Rossi", "Johnson", "Brown", "Novak",
-                "O'Neil", "Schmidt", "Larsen", "Costa"]
-JA_FIRST = [("花子", "hanako"), ("太郎", "taro"), ("健", "ken"), ("由美", "yumi"), ("翔", "sho"),
-            ("美咲", "misaki"), ("大輔", "daisuke"), ("陽子", "yoko"), ("誠", "makoto"), ("愛", "ai")]
-JA_LAST = [("山田", "yamada"), ("佐藤", "sato"), ("鈴木", "suzuki"), ("高橋", "takahashi"),
-           ("田中", "tanaka"), ("伊藤", "ito"), ("渡辺", "watanabe"), ("中村", "nakamura")]
-DOMAINS = ["example.net", "example.org", "corp.example", "mail.example.jp", "uni.example.ac.jp",
-           "startup.example.io"]
-SUBJECTS = ["Lunch next week?", "Plans for the weekend", "Quarterly report", "Re: the draft",
-            "Photos from the trip", "Quick question", "Meeting notes", "Happy birthday!",
-            "お久しぶりです", "来週の打ち合わせについて", "資料の件", "ご無沙汰しております",
-            "Invoice 2041", "Conference in Kyoto", "Book recommendation", "Moving house"]
-LISTS = [("dev@lists.example.org", "<dev.lists.example.org>"),
-         ("announce@python.example", "<announce.python.example>"),
-         ("jp-users@ml.example.jp", "<jp-users.ml.example.jp>")]
-BULK = ["no-reply@shop.example", "newsletter@news.example", "noreply@bank.example",
-        "notifications@social.example", "MAILER-DAEMON@mx.example.net"]
+WESTERN_FIRST = [
+    "Alice",
+    "Bob",
+    "Carol",
+    "David",
+    "Emma",
+    "Frank",
+    "Grace",
+    "Henry",
+    "Irene",
+    "Jack",
+    "Karen",
+    "Liam",
+    "Maria",
+    "Noah",
+    "Olivia",
+    "Paul",
+    "Quinn",
+    "Rosa",
+    "Sam",
+    "Tina",
+    "Uma",
+    "Victor",
+    "Wendy",
+    "Xavier",
+    "Yara",
+    "Zoe",
+]
+WESTERN_LAST = [
+    "Smith",
+    "Müller",
+    "García",
+    "Dubois",
+    "Rossi",
+    "Johnson",
+    "Brown",
+    "Novak",
+    "O'Neil",
+    "Schmidt",
+    "Larsen",
+    "Costa",
+]
+JA_FIRST = [
+    ("花子", "hanako"),
+    ("太郎", "taro"),
+    ("健", "ken"),
+    ("由美", "yumi"),
+    ("翔", "sho"),
+    ("美咲", "misaki"),
+    ("大輔", "daisuke"),
+    ("陽子", "yoko"),
+    ("誠", "makoto"),
+    ("愛", "ai"),
+]
+JA_LAST = [
+    ("山田", "yamada"),
+    ("佐藤", "sato"),
+    ("鈴木", "suzuki"),
+    ("高橋", "takahashi"),
+    ("田中", "tanaka"),
+    ("伊藤", "ito"),
+    ("渡辺", "watanabe"),
+    ("中村", "nakamura"),
+]
+DOMAINS = [
+    "example.net",
+    "example.org",
+    "corp.example",
+    "mail.example.jp",
+    "uni.example.ac.jp",
+    "startup.example.io",
+]
+SUBJECTS = [
+    "Lunch next week?",
+    "Plans for the weekend",
+    "Quarterly report",
+    "Re: the draft",
+    "Photos from the trip",
+    "Quick question",
+    "Meeting notes",
+    "Happy birthday!",
+    "お久しぶりです",
+    "来週の打ち合わせについて",
+    "資料の件",
+    "ご無沙汰しております",
+    "Invoice 2041",
+    "Conference in Kyoto",
+    "Book recommendation",
+    "Moving house",
+]
+LISTS = [
+    ("dev@lists.example.org", "<dev.lists.example.org>"),
+    ("announce@python.example", "<announce.python.example>"),
+    ("jp-users@ml.example.jp", "<jp-users.ml.example.jp>"),
+]
+BULK = [
+    "no-reply@shop.example",
+    "newsletter@news.example",
+    "noreply@bank.example",
+    "notifications@social.example",
+    "MAILER-DAEMON@mx.example.net",
+]
 
 
 def encode_name(name: str, rng: random.Random) -> str:
@@ -135,8 +219,11 @@ def build_mailbox(server: DevMail, n: int, seed: int, start: int = 0) -> dict[st
     body = b"\r\nHello,\r\n\r\nJust a short note.\r\n\r\n-- \r\nsent from the bench\r\n"
     for i in range(start, start + n):
         when = t0 + int(span * (i - start + rng.random()) / n)
-        date = format_datetime(datetime.fromtimestamp(when, UTC).astimezone(
-            datetime.now().astimezone().tzinfo if rng.random() < 0.5 else UTC))
+        date = format_datetime(
+            datetime.fromtimestamp(when, UTC).astimezone(
+                datetime.now().astimezone().tzinfo if rng.random() < 0.5 else UTC
+            )
+        )
         mid = f"<{i}.{seed}.{rng.getrandbits(32):x}@bench.example>"
         person = rng.choice(people)
         subject = rng.choice(SUBJECTS)
@@ -153,12 +240,21 @@ def build_mailbox(server: DevMail, n: int, seed: int, start: int = 0) -> dict[st
             kind = rng.random()
             if kind < 0.12:
                 lst, list_id = rng.choice(LISTS)
-                lines += [f"From: {addr(person)}", f"To: {lst}", f"List-Id: {list_id}",
-                          f"List-Unsubscribe: <mailto:leave-{lst}>", "Precedence: list"]
+                lines += [
+                    f"From: {addr(person)}",
+                    f"To: {lst}",
+                    f"List-Id: {list_id}",
+                    f"List-Unsubscribe: <mailto:leave-{lst}>",
+                    "Precedence: list",
+                ]
             elif kind < 0.20:
                 sender = rng.choice(BULK)
-                lines += [f"From: Service <{sender}>", f"To: {ME}", "Precedence: bulk",
-                          "Auto-Submitted: auto-generated"]
+                lines += [
+                    f"From: Service <{sender}>",
+                    f"To: {ME}",
+                    "Precedence: bulk",
+                    "Auto-Submitted: auto-generated",
+                ]
             else:
                 lines += [f"From: {addr(person)}", f"To: {me}"]
                 if rng.random() < 0.2:
@@ -166,13 +262,21 @@ def build_mailbox(server: DevMail, n: int, seed: int, start: int = 0) -> dict[st
         if recent_ids and rng.random() < 0.4:
             parent = rng.choice(recent_ids)
             subject = "Re: " + subject
-            lines += [f"In-Reply-To: {parent}",
-                      "References: " + " ".join(rng.sample(recent_ids, min(3, len(recent_ids))))]
+            lines += [
+                f"In-Reply-To: {parent}",
+                "References: " + " ".join(rng.sample(recent_ids, min(3, len(recent_ids)))),
+            ]
         if not subject.isascii() and rng.random() < 0.7:
             subject = Header(subject, rng.choice(("iso-2022-jp", "utf-8"))).encode()
-        lines += [f"Subject: {subject}", f"Date: {date}", f"Message-ID: {mid}",
-                  "MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8",
-                  "X-Mailer: bench", "Received: from mx.example by bench; " + date]
+        lines += [
+            f"Subject: {subject}",
+            f"Date: {date}",
+            f"Message-ID: {mid}",
+            "MIME-Version: 1.0",
+            "Content-Type: text/plain; charset=utf-8",
+            "X-Mailer: bench",
+            "Received: from mx.example by bench; " + date,
+        ]
         recent_ids.append(mid)
         if len(recent_ids) > 50:
             recent_ids.pop(0)
@@ -202,11 +306,11 @@ def read_until(sock: socket.socket, tag: bytes, buf: bytearray | None = None) ->
         window = tail + chunk
         idx = window.find(needle)
         if idx >= 0 and window.find(b"\r\n", idx + 2) >= 0:
-            line = window[idx + 2: window.find(b"\r\n", idx + 2)]
+            line = window[idx + 2 : window.find(b"\r\n", idx + 2)]
             if not line.startswith(tag + b" OK"):
                 raise RuntimeError(line.decode(errors="replace"))
             return total
-        tail = window[-(len(needle) + 200):]
+        tail = window[-(len(needle) + 200) :]
 
 
 def raw_session(server: DevMail, folders: list[str]) -> tuple[float, int]:
@@ -252,8 +356,20 @@ def _import_imap_tools(scratch: Path):  # noqa: ANN202 - a module found at run t
     except ImportError:
         target = scratch / "imap-tools"
         print(f"installing imap-tools into {target} for the peer measurement", file=sys.stderr)
-        done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--target", str(target),
-                               "imap-tools"], capture_output=True, text=True)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--target",
+                str(target),
+                "imap-tools",
+            ],
+            capture_output=True,
+            text=True,
+        )
         if done.returncode != 0:
             print(f"cannot install imap-tools: {done.stderr.strip()[-300:]}", file=sys.stderr)
             return None
@@ -320,7 +436,16 @@ def precompile() -> None:
 
 
 def kizuna_scan(config: Path) -> dict[str, object]:
-    cmd = [sys.executable, "-m", "worker", "--config", str(config), "scan", "--json", "--no-progress"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "worker",
+        "--config",
+        str(config),
+        "scan",
+        "--json",
+        "--no-progress",
+    ]
     out = tempfile.TemporaryFile()
     err = tempfile.TemporaryFile()
     t = time.perf_counter()
@@ -352,13 +477,22 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=10000, help="messages in the mailbox")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the server directory")
-    parser.add_argument("--repeat", type=int, default=3, help="floor and warm-scan repetitions (best of)")
-    parser.add_argument("--cold-runs", type=int, default=5,
-                        help="cold scans, each on a fresh state between two floor runs (median ratio)")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="floor and warm-scan repetitions (best of)"
+    )
+    parser.add_argument(
+        "--cold-runs",
+        type=int,
+        default=5,
+        help="cold scans, each on a fresh state between two floor runs (median ratio)",
+    )
     parser.add_argument("--no-peer", action="store_true", help="skip imap-tools")
-    parser.add_argument("--dir", default="/dev/shm" if os.access("/dev/shm", os.W_OK) else None,
-                        help="where the server's Maildirs go (default /dev/shm: file creation "
-                        "on some disks is the bottleneck of the build)")
+    parser.add_argument(
+        "--dir",
+        default="/dev/shm" if os.access("/dev/shm", os.W_OK) else None,
+        help="where the server's Maildirs go (default /dev/shm: file creation "
+        "on some disks is the bottleneck of the build)",
+    )
     args = parser.parse_args()
     precompile()
 
@@ -395,8 +529,11 @@ def main() -> None:
         for attempt in range(args.cold_runs):
             config = work / f"cold{attempt}" / "config.toml"
             config.parent.mkdir()
-            config.write_text(server.kizuna_config(config.parent / "state" / "state.db", [ME],
-                                                   api={"enabled": False}))
+            config.write_text(
+                server.kizuna_config(
+                    config.parent / "state" / "state.db", [ME], api={"enabled": False}
+                )
+            )
             cold_run = kizuna_scan(config)
             after, _ = raw_session(server, folders)
             floors.append(after)
@@ -407,7 +544,9 @@ def main() -> None:
         best_cold = min(run["seconds"] for _, _, run in pairs)
         pairs.sort(key=lambda pair: pair[0])
         ratio, paired_floor, cold = pairs[len(pairs) // 2]
-        warm = min((kizuna_scan(config) for _ in range(args.repeat)), key=lambda run: run["seconds"])
+        warm = min(
+            (kizuna_scan(config) for _ in range(args.repeat)), key=lambda run: run["seconds"]
+        )
         extra = max(1, args.n // 100)
         build_mailbox(server, extra, args.seed, start=args.n)
         # let Dovecot index the new files first, as it would have on delivery
@@ -422,28 +561,53 @@ def main() -> None:
             return f"{name:<22}{seconds:>9.3f}{seconds / floor:>8.2f}x  {note}"
 
         print()
-        print(f"n={args.n}  folders={len(folders)}  fetched={nbytes / 1e6:.1f} MB  "
-              f"python={sys.version.split()[0]}  cpus={os.cpu_count()}")
+        print(
+            f"n={args.n}  folders={len(folders)}  fetched={nbytes / 1e6:.1f} MB  "
+            f"python={sys.version.split()[0]}  cpus={os.cpu_count()}"
+        )
         print(f"{'run':<22}{'seconds':>9}{'/floor':>9}  notes")
         print(row("floor (raw socket)", floor, f"best of {args.repeat}; after incr: {floor2:.3f}s"))
-        print(row("imap-tools bulk", peer, "headers_only, bulk=1000; parses the whole header"
-                  if peer else "skipped (--no-peer) or imap-tools could not be installed"))
+        print(
+            row(
+                "imap-tools bulk",
+                peer,
+                "headers_only, bulk=1000; parses the whole header"
+                if peer
+                else "skipped (--no-peer) or imap-tools could not be installed",
+            )
+        )
         # the cold row's ratio is the median pair's, against the floor measured around it
-        print(f"{'kizuna scan cold':<22}{cold['seconds']:>9.3f}{ratio:>8.2f}x  "
-              f"cpu {cold['cpu']:.1f}s, maxrss {cold['maxrss_mb']:.0f} MB, "
-              f"tree {cold['tree_peak_mb']:.0f} MB, {cold['result']['messages']} msgs")
-        print(f"{'':<22}{'':>9}{'':>9}  the median of {len(pairs)} cold runs, each over the "
-              f"mean of the floor runs just before and after it (that one {paired_floor:.3f}s); all: "
-              + ", ".join(f"{r:.2f}x" for r, _, _ in pairs))
-        print(f"{'':<22}{'':>9}{best_cold / best_floor:>8.2f}x  best against best: the fastest cold scan "
-              f"({best_cold:.3f}s) over the fastest floor run ({best_floor:.3f}s); noise only adds time")
-        print(row("kizuna scan warm", warm["seconds"],
-                  f"cpu {warm['cpu']:.1f}s, maxrss {warm['maxrss_mb']:.0f} MB, "
-                  f"new={warm['result']['new_messages']}"))
-        print(row(f"kizuna incr (+{extra})", incr["seconds"],
-                  f"cpu {incr['cpu']:.1f}s, maxrss {incr['maxrss_mb']:.0f} MB, "
-                  f"new={incr['result']['new_messages']}, "
-                  f"{(incr['seconds'] - warm['seconds']) / extra * 1e6:.0f} us/new msg over warm"))
+        print(
+            f"{'kizuna scan cold':<22}{cold['seconds']:>9.3f}{ratio:>8.2f}x  "
+            f"cpu {cold['cpu']:.1f}s, maxrss {cold['maxrss_mb']:.0f} MB, "
+            f"tree {cold['tree_peak_mb']:.0f} MB, {cold['result']['messages']} msgs"
+        )
+        print(
+            f"{'':<22}{'':>9}{'':>9}  the median of {len(pairs)} cold runs, each over the "
+            f"mean of the floor runs just before and after it (that one {paired_floor:.3f}s); all: "
+            + ", ".join(f"{r:.2f}x" for r, _, _ in pairs)
+        )
+        print(
+            f"{'':<22}{'':>9}{best_cold / best_floor:>8.2f}x  best against best: the fastest cold scan "
+            f"({best_cold:.3f}s) over the fastest floor run ({best_floor:.3f}s); noise only adds time"
+        )
+        print(
+            row(
+                "kizuna scan warm",
+                warm["seconds"],
+                f"cpu {warm['cpu']:.1f}s, maxrss {warm['maxrss_mb']:.0f} MB, "
+                f"new={warm['result']['new_messages']}",
+            )
+        )
+        print(
+            row(
+                f"kizuna incr (+{extra})",
+                incr["seconds"],
+                f"cpu {incr['cpu']:.1f}s, maxrss {incr['maxrss_mb']:.0f} MB, "
+                f"new={incr['result']['new_messages']}, "
+                f"{(incr['seconds'] - warm['seconds']) / extra * 1e6:.0f} us/new msg over warm",
+            )
+        )
     finally:
         if args.keep:
             print(f"kept server dir {server_root} and state {work}", file=sys.stderr)

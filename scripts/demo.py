@@ -36,8 +36,14 @@ PEOPLE = [
 ]
 
 
-def mail(frm: tuple[str, str], to: tuple[str, str], subject: str, when: datetime, body: str,
-         **headers: str) -> bytes:
+def mail(
+    frm: tuple[str, str],
+    to: tuple[str, str],
+    subject: str,
+    when: datetime,
+    body: str,
+    **headers: str,
+) -> bytes:
     msg = EmailMessage(policy=email.policy.SMTP)
     msg["From"] = Address(frm[0], addr_spec=frm[1])
     msg["To"] = Address(to[0], addr_spec=to[1])
@@ -57,18 +63,45 @@ def fill(server: DevMail) -> None:
             when = last - timedelta(days=40 * (exchanges - 1 - i))
             subj = subject if i == 0 else f"Re: {subject}"
             if i % 2 == 0:
-                server.write_maildir("Sent", mail(ME, (name, addr), subj, when - timedelta(hours=3),
-                                                  "Hi,\n\nWhat do you think?\n\nSam\n"),
-                                     mtime=when.timestamp())
-            server.write_maildir("INBOX", mail((name, addr), ME, f"Re: {subject}", when,
-                                               "Sounds good, talk soon!\n"), mtime=when.timestamp())
+                server.write_maildir(
+                    "Sent",
+                    mail(
+                        ME,
+                        (name, addr),
+                        subj,
+                        when - timedelta(hours=3),
+                        "Hi,\n\nWhat do you think?\n\nSam\n",
+                    ),
+                    mtime=when.timestamp(),
+                )
+            server.write_maildir(
+                "INBOX",
+                mail((name, addr), ME, f"Re: {subject}", when, "Sounds good, talk soon!\n"),
+                mtime=when.timestamp(),
+            )
     for i in range(30):  # newsletters and robots: never contacts
         when = NOW - timedelta(days=30 * i)
-        server.write_maildir("INBOX", mail(("Design Weekly", "news@designweekly.example"), ME,
-                                           f"Design Weekly #{300 - i}", when, "News.\n",
-                                           List_Id="<weekly.designweekly.example>"))
-        server.write_maildir("INBOX", mail(("Mail Delivery System", "MAILER-DAEMON@example.com"), ME,
-                                           "Undelivered Mail Returned to Sender", when, "Bounce.\n"))
+        server.write_maildir(
+            "INBOX",
+            mail(
+                ("Design Weekly", "news@designweekly.example"),
+                ME,
+                f"Design Weekly #{300 - i}",
+                when,
+                "News.\n",
+                List_Id="<weekly.designweekly.example>",
+            ),
+        )
+        server.write_maildir(
+            "INBOX",
+            mail(
+                ("Mail Delivery System", "MAILER-DAEMON@example.com"),
+                ME,
+                "Undelivered Mail Returned to Sender",
+                when,
+                "Bounce.\n",
+            ),
+        )
     server.fix_ownership()
 
 
@@ -102,14 +135,19 @@ def main() -> None:
     try:
         fill(server)
         config = workdir / "config.toml"
-        config.write_text(server.kizuna_config(
-            workdir / "state.db", [ME[1]],
-            account={"display_name": ME[0]},
-            policy={"exclude": ["@bank.example"]},
-            outreach={"reason": "I am moving into product design and would love your view on it.",
-                      "max_drafts_per_run": 5},
-            api={"enabled": False},
-        ))
+        config.write_text(
+            server.kizuna_config(
+                workdir / "state.db",
+                [ME[1]],
+                account={"display_name": ME[0]},
+                policy={"exclude": ["@bank.example"]},
+                outreach={
+                    "reason": "I am moving into product design and would love your view on it.",
+                    "max_drafts_per_run": 5,
+                },
+                api={"enabled": False},
+            )
+        )
         print(f"Demo mailbox on 127.0.0.1:{server.port} (user {server.user}); config {config}")
         kizuna(config, "scan")
         kizuna(config, "contacts", "--dormant")
@@ -118,8 +156,10 @@ def main() -> None:
         kizuna(config, "contacts")
         show_drafts(server)
         if args.keep:
-            print(f"\nThe server keeps running. Try: .venv/bin/kizuna --config {config} contacts\n"
-                  "Press Ctrl-C to stop it.")
+            print(
+                f"\nThe server keeps running. Try: .venv/bin/kizuna --config {config} contacts\n"
+                "Press Ctrl-C to stop it."
+            )
             try:
                 server.process.wait()  # type: ignore[union-attr]
             except KeyboardInterrupt:

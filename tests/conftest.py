@@ -47,8 +47,13 @@ def smtpd() -> Iterator[SmtpServer]:
 @pytest.fixture
 def drafting(dovecot: DevMail, tmp_path: Path) -> Cli:
     sample_mailbox(dovecot)
-    cli = write_config(dovecot, tmp_path, outreach={"reason": REASON},
-                       policy={"exclude": ["@bank.example"]}, api={"enabled": False})
+    cli = write_config(
+        dovecot,
+        tmp_path,
+        outreach={"reason": REASON},
+        policy={"exclude": ["@bank.example"]},
+        api={"enabled": False},
+    )
     assert cli.json("scan")["contacts"] == 3
     return cli
 

@@ -401,5 +401,8 @@ def test_verdict_from_fields_reads_the_first_value():
 
     assert automation_reason_from_fields({"precedence": ["first-class", "bulk"]}) is None
     assert automation_reason_from_fields({"precedence": ("bulk",)}) == "precedence:bulk"
-    assert automation_reason_from_fields({"from": ["MAILER-DAEMON@example.org"]}) == "sender:mailer-daemon"
+    assert (
+        automation_reason_from_fields({"from": ["MAILER-DAEMON@example.org"]})
+        == "sender:mailer-daemon"
+    )
     assert automation_reason_from_fields({}) is None

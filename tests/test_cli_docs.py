@@ -39,15 +39,18 @@ def test_command_has_help_and_readme_mention(name: str, command: click.Command) 
     assert "Usage:" in result.output
     if not isinstance(command, click.Group):
         assert "Example" in command.help or "example" in command.help, f"{name}: no example in help"
-    assert f"kizuna {name}" in (ROOT / "README.md").read_text(), f"README does not mention kizuna {name}"
+    assert f"kizuna {name}" in (ROOT / "README.md").read_text(), (
+        f"README does not mention kizuna {name}"
+    )
 
 
 def test_python_dash_m_runs_the_same_cli() -> None:
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-m", "worker", "--help"], capture_output=True, text=True,
-                          cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "worker", "--help"], capture_output=True, text=True, cwd=ROOT
+    )
     assert done.returncode == 0 and "kizuna" in done.stdout and "scan" in done.stdout
 
 
@@ -55,8 +58,12 @@ def test_bad_usage_is_exit_2_with_one_line() -> None:
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-m", "worker", "scan", "--bogus"], capture_output=True,
-                          text=True, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-m", "worker", "scan", "--bogus"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "--bogus" in done.stderr
     assert done.stdout == ""

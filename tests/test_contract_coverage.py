@@ -40,7 +40,9 @@ def test_dormant_after_days_decides_who_is_dormant(dovecot: DevMail, tmp_path: P
     alice_mailbox(dovecot)  # last contact 2016-01-05
     recent = datetime.now(UTC) - timedelta(days=400)
     dovecot.append("Sent", message("me@example.com", "bob@example.org", "q", recent))
-    dovecot.append("INBOX", message("bob@example.org", "me@example.com", "a", recent + timedelta(hours=1)))
+    dovecot.append(
+        "INBOX", message("bob@example.org", "me@example.com", "a", recent + timedelta(hours=1))
+    )
     cli = write_config(dovecot, tmp_path, api={"enabled": False})
     assert cli.json("scan")["contacts"] == 2
     assert _emails(cli, "--dormant") == ["alice@example.net"]  # default 1095 days
@@ -52,10 +54,17 @@ def test_dormant_after_days_decides_who_is_dormant(dovecot: DevMail, tmp_path: P
 
 def test_max_drafts_per_run_caps_even_a_larger_limit(dovecot: DevMail, tmp_path: Path) -> None:
     sample_mailbox(dovecot)
-    cli = write_config(dovecot, tmp_path, api={"enabled": False}, policy={"exclude": ["@bank.example"]},
-                       outreach={"reason": REASON, "max_drafts_per_run": 1})
+    cli = write_config(
+        dovecot,
+        tmp_path,
+        api={"enabled": False},
+        policy={"exclude": ["@bank.example"]},
+        outreach={"reason": REASON, "max_drafts_per_run": 1},
+    )
     cli.json("scan")
-    named = cli("draft", "--to", "alice@example.net", "--to", "taro@example.jp", "--limit", "5", "--json")
+    named = cli(
+        "draft", "--to", "alice@example.net", "--to", "taro@example.jp", "--limit", "5", "--json"
+    )
     assert named.returncode == 0, named.stderr
     assert [d["email"] for d in json.loads(named.stdout)] == ["alice@example.net"]
     assert "skipped taro@example.jp: over the limit of 1 drafts per run" in named.stderr
@@ -64,16 +73,21 @@ def test_max_drafts_per_run_caps_even_a_larger_limit(dovecot: DevMail, tmp_path:
     assert len(drafts_with_flags(dovecot)) == 2
 
 
-@pytest.mark.parametrize(("setting", "who", "marker"), [
-    ("en", "taro@example.jp", "no pressure"),  # auto would write Japanese
-    ("ja", "alice@example.net", "ご無沙汰しております"),  # auto would write English
-], ids=["en", "ja"])
+@pytest.mark.parametrize(
+    ("setting", "who", "marker"),
+    [
+        ("en", "taro@example.jp", "no pressure"),  # auto would write Japanese
+        ("ja", "alice@example.net", "ご無沙汰しております"),  # auto would write English
+    ],
+    ids=["en", "ja"],
+)
 def test_outreach_language_forces_the_draft_language(
     dovecot: DevMail, tmp_path: Path, setting: str, who: str, marker: str
 ) -> None:
     sample_mailbox(dovecot)
-    cli = write_config(dovecot, tmp_path, api={"enabled": False},
-                       outreach={"reason": REASON, "language": setting})
+    cli = write_config(
+        dovecot, tmp_path, api={"enabled": False}, outreach={"reason": REASON, "language": setting}
+    )
     cli.json("scan")
     (made,) = cli.json("draft", "--to", who)  # type: ignore[misc]
     assert made["language"] == setting
@@ -90,7 +104,11 @@ def test_reminders_dismiss_via_cli(dovecot: DevMail, tmp_path: Path) -> None:
     done = cli("reminders", "dismiss", str(rid))
     assert done.returncode == 0, done.stderr
     (shown,) = cli.json("reminders")  # type: ignore[misc]
-    assert (shown["email"], shown["kind"], shown["status"]) == ("alice@example.net", "gift", "dismissed")
+    assert (shown["email"], shown["kind"], shown["status"]) == (
+        "alice@example.net",
+        "gift",
+        "dismissed",
+    )
     with Kizuna(load_config(cli.config)) as kizuna:
         assert kizuna.deliver_reminders().delivered == []  # a dismissed reminder is never delivered
 
@@ -122,8 +140,12 @@ def test_drafts_have_fresh_distinct_message_ids(drafting: Cli, dovecot: DevMail)
 def quick_daemon(dovecot: DevMail, tmp_path: Path) -> tuple[Cli, int]:
     alice_mailbox(dovecot)
     port = free_port()
-    cli = write_config(dovecot, tmp_path, api={"enabled": False, "port": port},
-                       daemon={"poll_seconds": 1, "scan_interval_minutes": 0.5, "idle_renew_seconds": 60})
+    cli = write_config(
+        dovecot,
+        tmp_path,
+        api={"enabled": False, "port": port},
+        daemon={"poll_seconds": 1, "scan_interval_minutes": 0.5, "idle_renew_seconds": 60},
+    )
     return cli, port
 
 
@@ -144,15 +166,25 @@ def test_daemon_scans_unwatched_folders_on_its_schedule(dovecot: DevMail, tmp_pa
     # IDLE watches INBOX and Sent only: mail filed straight into Archive is
     # found by the scheduled scan (every 3 s here), not by a watcher
     alice_mailbox(dovecot)
-    cli = write_config(dovecot, tmp_path, api={"enabled": False},
-                       daemon={"poll_seconds": 60, "scan_interval_minutes": 0.05, "idle_renew_seconds": 60})
+    cli = write_config(
+        dovecot,
+        tmp_path,
+        api={"enabled": False},
+        daemon={"poll_seconds": 60, "scan_interval_minutes": 0.05, "idle_renew_seconds": 60},
+    )
     daemon = DaemonProcess(cli, tmp_path / "daemon.log").start()
     try:
         assert _emails(cli) == ["alice@example.net"]
         when = datetime.now(UTC) - timedelta(days=2)
         dovecot.append("Archive", message("me@example.com", "bob@example.org", "q", when))
-        dovecot.append("Archive", message("bob@example.org", "me@example.com", "a", when + timedelta(hours=1)))
-        wait_for(lambda: "bob@example.org" in _emails(cli), timeout=30, what="a scheduled scan to index Archive")
+        dovecot.append(
+            "Archive", message("bob@example.org", "me@example.com", "a", when + timedelta(hours=1))
+        )
+        wait_for(
+            lambda: "bob@example.org" in _emails(cli),
+            timeout=30,
+            what="a scheduled scan to index Archive",
+        )
         assert daemon.terminate()[0] == 0
     finally:
         daemon.cleanup()
@@ -178,9 +210,19 @@ def test_smtp_secret_set_lets_delivery_work_without_a_password(
     dovecot: DevMail, smtpd: SmtpServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("KIZUNA_PASSPHRASE", PASSPHRASE["KIZUNA_PASSPHRASE"])
-    cli = write_config(dovecot, tmp_path, api={"enabled": False}, reminders={"delivery": "smtp"},
-                       smtp={"host": "127.0.0.1", "port": smtpd.port, "security": "none",
-                             "username": USER, "timeout": 10})
+    cli = write_config(
+        dovecot,
+        tmp_path,
+        api={"enabled": False},
+        reminders={"delivery": "smtp"},
+        smtp={
+            "host": "127.0.0.1",
+            "port": smtpd.port,
+            "security": "none",
+            "username": USER,
+            "timeout": 10,
+        },
+    )
     with Kizuna(load_config(cli.config)) as kizuna:
         rid = queue_gift(kizuna)
         assert "kizuna secret set --smtp" in kizuna.deliver_reminders().failed[0][1]

@@ -29,16 +29,22 @@ from tests.support.factories import CORPORA, Cli, alice_mailbox, message, write_
 ALICE = "alice@example.net"
 
 
-def _fetch(server: DevMail, folder: str, criteria: list[object]) -> list[tuple[tuple[bytes, ...], email.message.EmailMessage]]:
+def _fetch(
+    server: DevMail, folder: str, criteria: list[object]
+) -> list[tuple[tuple[bytes, ...], email.message.EmailMessage]]:
     with server.client() as client:
         client.select_folder(folder, readonly=True)
         uids = client.search(criteria)
         fetched = client.fetch(uids, ["FLAGS", "BODY.PEEK[]"]) if uids else {}
-    return [(tuple(d[b"FLAGS"]), email.message_from_bytes(d[b"BODY[]"], policy=email.policy.default))
-            for _, d in sorted(fetched.items())]
+    return [
+        (tuple(d[b"FLAGS"]), email.message_from_bytes(d[b"BODY[]"], policy=email.policy.default))
+        for _, d in sorted(fetched.items())
+    ]
 
 
-def _prompts(server: DevMail, kind: str | None = None) -> list[tuple[tuple[bytes, ...], email.message.EmailMessage]]:
+def _prompts(
+    server: DevMail, kind: str | None = None
+) -> list[tuple[tuple[bytes, ...], email.message.EmailMessage]]:
     return _fetch(server, "INBOX", ["HEADER", "X-Kizuna-Kind", kind or ""])
 
 
@@ -68,8 +74,12 @@ def _bounce_from_alice() -> bytes:
     path = CORPORA / "sisimai-bounces" / "lhost-activehunter-01.eml"
     now = format_datetime(datetime.now(UTC)).encode()
     if not path.exists():
-        return message(ALICE, "me@example.com", "Undelivered", headers={
-            "Content-Type": 'multipart/report; report-type=delivery-status; boundary="b"'})
+        return message(
+            ALICE,
+            "me@example.com",
+            "Undelivered",
+            headers={"Content-Type": 'multipart/report; report-type=delivery-status; boundary="b"'},
+        )
     raw = path.read_bytes().replace(b"\r\n", b"\n")
     raw = re.sub(rb"(?m)^Return-Path: <>\n", b"", raw)
     raw = re.sub(rb"(?m)^From: .*$", b"From: Alice Smith <alice@example.net>", raw, count=1)
@@ -80,9 +90,13 @@ def _bounce_from_alice() -> bytes:
 @pytest.fixture
 def daemon_cli(dovecot: DevMail, tmp_path: Path) -> Cli:
     alice_mailbox(dovecot)
-    cli = write_config(dovecot, tmp_path, api={"enabled": False},
-                       daemon={"poll_seconds": 1, "scan_interval_minutes": 0.5, "idle_renew_seconds": 60},
-                       reminders={"gift_after_days": 14, "keep_in_touch_days": 180})
+    cli = write_config(
+        dovecot,
+        tmp_path,
+        api={"enabled": False},
+        daemon={"poll_seconds": 1, "scan_interval_minutes": 0.5, "idle_renew_seconds": 60},
+        reminders={"gift_after_days": 14, "keep_in_touch_days": 180},
+    )
     assert cli.json("scan")["contacts"] == 1
     return cli
 
@@ -99,27 +113,48 @@ def test_daemon_lifecycle_reply_prompt_draft_and_reminders(
         # the user sends the draft from their mail client
         sent = _send_like_a_client(dovecot)
         assert sent["Message-ID"] == made["message_id"]
-        wait_for(lambda: _state(cli, "SELECT status FROM reconnections WHERE kind = 'reconnection'")
-                 == [("sent",)], what="the reconnection to be noticed as sent")
+        wait_for(
+            lambda: (
+                _state(cli, "SELECT status FROM reconnections WHERE kind = 'reconnection'")
+                == [("sent",)]
+            ),
+            what="the reconnection to be noticed as sent",
+        )
 
         # automated mail from the contact is never a reply
         now = datetime.now(UTC)
         noise = {
-            "auto-reply": message("Alice Smith <alice@example.net>", "me@example.com",
-                                  "Automatic reply: " + made["subject"], now,
-                                  headers={"Auto-Submitted": "auto-replied",
-                                           "In-Reply-To": made["message_id"]}),
-            "list": message("Alice Smith <alice@example.net>", "me@example.com", "Newsletter", now,
-                            headers={"List-Id": "<news.example.net>",
-                                     "List-Unsubscribe": "<mailto:leave@example.net>"}),
+            "auto-reply": message(
+                "Alice Smith <alice@example.net>",
+                "me@example.com",
+                "Automatic reply: " + made["subject"],
+                now,
+                headers={"Auto-Submitted": "auto-replied", "In-Reply-To": made["message_id"]},
+            ),
+            "list": message(
+                "Alice Smith <alice@example.net>",
+                "me@example.com",
+                "Newsletter",
+                now,
+                headers={
+                    "List-Id": "<news.example.net>",
+                    "List-Unsubscribe": "<mailto:leave@example.net>",
+                },
+            ),
             "bounce": _bounce_from_alice(),
         }
         mark = daemon.mark()
         for raw in noise.values():
             dovecot.append("INBOX", raw)
         daemon.wait_indexed(mark, 3)
-        assert _state(cli, "SELECT COUNT(*) FROM messages WHERE sender = ? AND automated IS NOT NULL",
-                      (ALICE,))[0][0] == 3
+        assert (
+            _state(
+                cli,
+                "SELECT COUNT(*) FROM messages WHERE sender = ? AND automated IS NOT NULL",
+                (ALICE,),
+            )[0][0]
+            == 3
+        )
         assert _state(cli, "SELECT COUNT(*) FROM reminders")[0][0] == 0
         assert _state(cli, "SELECT status FROM reconnections")[0][0] == "sent"
         assert _prompts(dovecot) == []
@@ -127,15 +162,21 @@ def test_daemon_lifecycle_reply_prompt_draft_and_reminders(
         # the real reply
         reply_date = datetime.now(UTC).replace(microsecond=0)
         reply_id = "<reply-1@example.net>"
-        reply = message("Alice Smith <alice@example.net>", "me@example.com", "Re: " + made["subject"],
-                        reply_date, message_id=reply_id,
-                        headers={"In-Reply-To": made["message_id"], "References": made["message_id"]},
-                        body="So good to hear from you! Work has been hectic lately, but I would "
-                             "love to help.\r\n\r\nOn Monday you wrote:\r\n> Hi Alice\r\n")
+        reply = message(
+            "Alice Smith <alice@example.net>",
+            "me@example.com",
+            "Re: " + made["subject"],
+            reply_date,
+            message_id=reply_id,
+            headers={"In-Reply-To": made["message_id"], "References": made["message_id"]},
+            body="So good to hear from you! Work has been hectic lately, but I would "
+            "love to help.\r\n\r\nOn Monday you wrote:\r\n> Hi Alice\r\n",
+        )
         appended = time.monotonic()
         dovecot.append("INBOX", reply)
-        (prompt_flags, prompt), = wait_for(lambda: _prompts(dovecot, "thank-you"), timeout=15,
-                                           what="the thank-you prompt")
+        ((prompt_flags, prompt),) = wait_for(
+            lambda: _prompts(dovecot, "thank-you"), timeout=15, what="the thank-you prompt"
+        )
         latency = time.monotonic() - appended
         with capsys.disabled():
             print(f"\n[kizuna] reply-to-prompt latency: {latency:.2f} s")
@@ -166,11 +207,15 @@ def test_daemon_lifecycle_reply_prompt_draft_and_reminders(
         assert reminders["thank-you"]["draft_subject"] == draft["Subject"]
         assert reminders["gift"]["status"] == "pending"
         assert datetime.fromisoformat(reminders["gift"]["due"]) == reply_date + timedelta(days=14)
-        assert datetime.fromisoformat(reminders["keep-in-touch"]["due"]) == reply_date + timedelta(days=180)
+        assert datetime.fromisoformat(reminders["keep-in-touch"]["due"]) == reply_date + timedelta(
+            days=180
+        )
         assert all(r["email"] == ALICE and r["name"] == "Alice Smith" for r in reminders.values())
         table = cli("reminders")
         assert table.returncode == 0 and "keep-in-touch" in table.stdout
-        assert _state(cli, "SELECT status FROM reconnections WHERE kind = 'reconnection'") == [("replied",)]
+        assert _state(cli, "SELECT status FROM reconnections WHERE kind = 'reconnection'") == [
+            ("replied",)
+        ]
         tired = _state(cli, "SELECT detail FROM reminders WHERE kind = 'gift'")[0][0]
         assert '"tired": true' in tired
 
@@ -238,17 +283,26 @@ def test_run_serves_the_local_page_while_it_runs(dovecot: DevMail, tmp_path: Pat
 
     alice_mailbox(dovecot)
     port = free_port()
-    cli = write_config(dovecot, tmp_path, api={"enabled": True, "port": port},
-                       daemon={"poll_seconds": 1, "scan_interval_minutes": 0.5, "idle_renew_seconds": 60})
+    cli = write_config(
+        dovecot,
+        tmp_path,
+        api={"enabled": True, "port": port},
+        daemon={"poll_seconds": 1, "scan_interval_minutes": 0.5, "idle_renew_seconds": 60},
+    )
     url = cli("dashboard").stdout.strip()
     assert url.startswith(f"http://127.0.0.1:{port}/login?token=")
     token = url.split("token=", 1)[1]
     daemon = DaemonProcess(cli, tmp_path / "daemon.log").start()
     try:
-        answer = httpx.get(f"http://127.0.0.1:{port}/api/contacts?dormant=true",
-                           headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        answer = httpx.get(
+            f"http://127.0.0.1:{port}/api/contacts?dormant=true",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
         assert answer.status_code == 200
-        assert [c["email"] for c in answer.json()] == [c["email"] for c in cli.json("contacts", "--dormant")]
+        assert [c["email"] for c in answer.json()] == [
+            c["email"] for c in cli.json("contacts", "--dormant")
+        ]
         assert httpx.get(f"http://127.0.0.1:{port}/api/contacts", timeout=10).status_code == 401
         code, took = daemon.terminate()
         assert code == 0

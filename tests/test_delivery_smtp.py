@@ -25,14 +25,27 @@ pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiri
 
 @pytest.fixture
 def kizuna(dovecot: DevMail, smtpd: SmtpServer, tmp_path: Path) -> Iterator[Kizuna]:
-    cli = write_config(dovecot, tmp_path, api={"enabled": False}, reminders={"delivery": "smtp"},
-                       smtp={"host": "127.0.0.1", "port": smtpd.port, "security": "none",
-                             "username": USER, "password": PASSWORD, "timeout": 10})
+    cli = write_config(
+        dovecot,
+        tmp_path,
+        api={"enabled": False},
+        reminders={"delivery": "smtp"},
+        smtp={
+            "host": "127.0.0.1",
+            "port": smtpd.port,
+            "security": "none",
+            "username": USER,
+            "password": PASSWORD,
+            "timeout": 10,
+        },
+    )
     with Kizuna(load_config(cli.config)) as k:
         yield k
 
 
-def test_smtp_delivery_to_my_first_address(kizuna: Kizuna, smtpd: SmtpServer, dovecot: DevMail) -> None:
+def test_smtp_delivery_to_my_first_address(
+    kizuna: Kizuna, smtpd: SmtpServer, dovecot: DevMail
+) -> None:
     rid = queue_gift(kizuna)
     report = kizuna.deliver_reminders()
     assert report.delivered == [rid] and report.failed == []
@@ -80,7 +93,9 @@ def test_unreachable_smtp_server_is_a_clear_error(kizuna: Kizuna, smtpd: SmtpSer
     queue_gift(kizuna)
     smtp = kizuna.config.smtp
     assert smtp is not None
-    kizuna.config = msgspec.structs.replace(kizuna.config, smtp=msgspec.structs.replace(smtp, port=free_port()))
+    kizuna.config = msgspec.structs.replace(
+        kizuna.config, smtp=msgspec.structs.replace(smtp, port=free_port())
+    )
     report = kizuna.deliver_reminders()
     assert "cannot reach SMTP server 127.0.0.1:" in report.failed[0][1]
     assert kizuna.reminders()[0].status == "pending"
@@ -99,21 +114,40 @@ class XOAuth2Server(SmtpServer):
         fields = dict(part.split("=", 1) for part in raw.split("\x01") if "=" in part)
         token = fields.get("auth", "").removeprefix("Bearer ")
         self.tokens.append(token)
-        return AuthResult(success=fields.get("user") == USER and token == "fresh-token-42", handled=False)
+        return AuthResult(
+            success=fields.get("user") == USER and token == "fresh-token-42", handled=False
+        )
 
 
 def test_smtp_xoauth2_with_a_token_command(dovecot: DevMail, tmp_path: Path) -> None:
     import sys
 
     server = XOAuth2Server(port=free_port())
-    controller = Controller(server, hostname="127.0.0.1", port=server.port, auth_require_tls=False,
-                            auth_required=True, auth_exclude_mechanism=["LOGIN", "PLAIN"])
+    controller = Controller(
+        server,
+        hostname="127.0.0.1",
+        port=server.port,
+        auth_require_tls=False,
+        auth_required=True,
+        auth_exclude_mechanism=["LOGIN", "PLAIN"],
+    )
     controller.start()
     try:
         command = f"{sys.executable} -c \"print('fresh-token-42')\""
-        cli = write_config(dovecot, tmp_path, api={"enabled": False}, reminders={"delivery": "smtp"},
-                           smtp={"host": "127.0.0.1", "port": server.port, "security": "none",
-                                 "username": USER, "oauth2_token_cmd": command, "timeout": 10})
+        cli = write_config(
+            dovecot,
+            tmp_path,
+            api={"enabled": False},
+            reminders={"delivery": "smtp"},
+            smtp={
+                "host": "127.0.0.1",
+                "port": server.port,
+                "security": "none",
+                "username": USER,
+                "oauth2_token_cmd": command,
+                "timeout": 10,
+            },
+        )
         with Kizuna(load_config(cli.config)) as kizuna:
             rid = queue_gift(kizuna)
             report = kizuna.deliver_reminders()

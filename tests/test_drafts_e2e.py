@@ -49,7 +49,9 @@ def test_drafts_land_in_drafts_with_exact_headers_and_text(drafting: Cli, doveco
             assert "\ufffd" not in body
 
 
-def test_second_run_writes_nothing_and_contacts_show_pending(drafting: Cli, dovecot: DevMail) -> None:
+def test_second_run_writes_nothing_and_contacts_show_pending(
+    drafting: Cli, dovecot: DevMail
+) -> None:
     assert len(drafting.json("draft")) == 2
     assert drafting.json("draft") == []
     done = drafting("draft", "--to", "alice@example.net")
@@ -101,8 +103,10 @@ def test_deleted_draft_is_taken_as_a_no(drafting: Cli, dovecot: DevMail) -> None
     assert status["alice@example.net"].startswith("declined (no draft before ")
 
 
-@pytest.mark.skipif(shutil.which("neomutt") is None or shutil.which("tmux") is None,
-                    reason="neomutt and tmux are installed by scripts/setup")
+@pytest.mark.skipif(
+    shutil.which("neomutt") is None or shutil.which("tmux") is None,
+    reason="neomutt and tmux are installed by scripts/setup",
+)
 def test_neomutt_shows_the_japanese_draft(drafting: Cli, dovecot: DevMail, tmp_path: Path) -> None:
     drafting.json("draft", "--to", "taro@example.jp")
     muttrc = tmp_path / "muttrc"
@@ -110,33 +114,51 @@ def test_neomutt_shows_the_japanese_draft(drafting: Cli, dovecot: DevMail, tmp_p
         f'set folder="imap://127.0.0.1:{dovecot.port}/"\n'
         f'set imap_user="{dovecot.user}"\nset imap_pass="{dovecot.password}"\n'
         'set spoolfile="=Drafts"\nset ssl_force_tls=no\nset ssl_starttls=no\nset imap_passive=no\nset charset="utf-8"\n'
-        "set sort=date\nset pager_stop=yes\nset header_cache=\"\"\nset message_cachedir=\"\"\n"
+        'set sort=date\nset pager_stop=yes\nset header_cache=""\nset message_cachedir=""\n'
     )
     session = f"kizuna-{dovecot.port}"
     env = {"LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "TERM": "xterm-256color", "HOME": str(tmp_path)}
     envs = [f"-e{k}={v}" for k, v in env.items()]
-    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "160", "-y", "50", *envs,
-                    f"neomutt -n -F {muttrc}"], check=True)
+    subprocess.run(
+        [
+            "tmux",
+            "new-session",
+            "-d",
+            "-s",
+            session,
+            "-x",
+            "160",
+            "-y",
+            "50",
+            *envs,
+            f"neomutt -n -F {muttrc}",
+        ],
+        check=True,
+    )
     try:
         screen = ""
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and "お久しぶりです" not in screen:
             time.sleep(0.5)
-            screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", session],
-                                    capture_output=True, text=True).stdout
+            screen = subprocess.run(
+                ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True
+            ).stdout
         assert "お久しぶりです" in screen, screen  # the subject in the index
         subprocess.run(["tmux", "send-keys", "-t", session, "Enter"], check=True)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and "山田さん" not in screen:
             time.sleep(0.5)
-            screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", session],
-                                    capture_output=True, text=True).stdout
+            screen = subprocess.run(
+                ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True
+            ).stdout
         assert "山田さん" in screen and "ご無沙汰しております" in screen, screen
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], check=False)
 
 
-def _send_with_new_message_id(server: DevMail, subject_suffix: str = "", date: str | None = None) -> None:
+def _send_with_new_message_id(
+    server: DevMail, subject_suffix: str = "", date: str | None = None
+) -> None:
     """What Gmail's web client or Outlook do: the sent copy gets a Message-ID of its own.
 
     ``date`` replaces the copy's Date field.
@@ -159,12 +181,16 @@ def _send_with_new_message_id(server: DevMail, subject_suffix: str = "", date: s
         client.expunge()
 
 
-@pytest.mark.parametrize(("suffix", "date", "status"), [
-    ("", None, "sent, awaiting reply"),
-    (" (edited)", None, "declined (no draft before "),
-    # same recipient and subject, but dated years before the draft was made: not it
-    ("", "Mon, 01 Jun 2020 10:00:00 +0000", "declined (no draft before "),
-], ids=["same-subject", "edited-subject", "dated-before-the-draft"])
+@pytest.mark.parametrize(
+    ("suffix", "date", "status"),
+    [
+        ("", None, "sent, awaiting reply"),
+        (" (edited)", None, "declined (no draft before "),
+        # same recipient and subject, but dated years before the draft was made: not it
+        ("", "Mon, 01 Jun 2020 10:00:00 +0000", "declined (no draft before "),
+    ],
+    ids=["same-subject", "edited-subject", "dated-before-the-draft"],
+)
 def test_sent_is_recognised_by_recipient_and_subject(
     drafting: Cli, dovecot: DevMail, suffix: str, date: str | None, status: str
 ) -> None:

@@ -28,7 +28,9 @@ def lit(data: bytes) -> bytes:
 ECHO = b"BODY[HEADER.FIELDS (FROM SUBJECT)]"  # the section as fetch_headers would have sent it
 
 
-def parse(stream: bytes, cuts: list[int] | None = None, echo: bytes = b"") -> tuple[list, FetchParser]:
+def parse(
+    stream: bytes, cuts: list[int] | None = None, echo: bytes = b""
+) -> tuple[list, FetchParser]:
     parser = FetchParser(TAG, echo)
     out = []
     points = [0, *sorted(cuts or []), len(stream)]
@@ -38,11 +40,18 @@ def parse(stream: bytes, cuts: list[int] | None = None, echo: bytes = b"") -> tu
 
 
 DOVECOT_STREAM = (
-    b'* 1 FETCH (UID 10 INTERNALDATE "' + IDATE + b'" BODY[HEADER.FIELDS (FROM SUBJECT)] '
-    + lit(H1) + b")\r\n"
-    b'* 2 FETCH (UID 11 INTERNALDATE "' + IDATE + b'" BODY[HEADER.FIELDS (FROM SUBJECT)] '
-    + lit(H2) + b")\r\n"
-    + TAG + b" OK Fetch completed (0.001 + 0.000 secs).\r\n"
+    b'* 1 FETCH (UID 10 INTERNALDATE "'
+    + IDATE
+    + b'" BODY[HEADER.FIELDS (FROM SUBJECT)] '
+    + lit(H1)
+    + b")\r\n"
+    b'* 2 FETCH (UID 11 INTERNALDATE "'
+    + IDATE
+    + b'" BODY[HEADER.FIELDS (FROM SUBJECT)] '
+    + lit(H2)
+    + b")\r\n"
+    + TAG
+    + b" OK Fetch completed (0.001 + 0.000 secs).\r\n"
 )
 
 
@@ -65,9 +74,13 @@ def test_the_expected_echo_is_only_a_shortcut() -> None:
 
 def test_items_in_any_order_lowercase_and_quoted_section_echo() -> None:
     stream = (
-        b'* 3 fetch (body[header.fields ("FROM" "SUBJECT")] ' + lit(H1)
-        + b' internaldate "' + IDATE + b'" uid 12)\r\n'
-        + TAG + b" ok done\r\n"
+        b'* 3 fetch (body[header.fields ("FROM" "SUBJECT")] '
+        + lit(H1)
+        + b' internaldate "'
+        + IDATE
+        + b'" uid 12)\r\n'
+        + TAG
+        + b" ok done\r\n"
     )
     items, parser = parse(stream)
     assert items == [(12, IDATE, H1)]
@@ -76,9 +89,13 @@ def test_items_in_any_order_lowercase_and_quoted_section_echo() -> None:
 
 def test_uid_after_the_literal_and_flags_in_between() -> None:
     stream = (
-        b"* 4 FETCH (FLAGS (\\Seen \\Answered) BODY[HEADER.FIELDS (FROM)] " + lit(H1)
-        + b" MODSEQ (12345) UID 13 INTERNALDATE \"" + IDATE + b"\")\r\n"
-        + TAG + b" OK done\r\n"
+        b"* 4 FETCH (FLAGS (\\Seen \\Answered) BODY[HEADER.FIELDS (FROM)] "
+        + lit(H1)
+        + b' MODSEQ (12345) UID 13 INTERNALDATE "'
+        + IDATE
+        + b'")\r\n'
+        + TAG
+        + b" OK done\r\n"
     )
     assert parse(stream)[0] == [(13, IDATE, H1)]
 
@@ -86,8 +103,7 @@ def test_uid_after_the_literal_and_flags_in_between() -> None:
 def test_quoted_body_with_escapes_and_nil() -> None:
     stream = (
         b'* 5 FETCH (UID 14 INTERNALDATE NIL BODY[HEADER.FIELDS (SUBJECT)] "Subject: a \\"b\\" \\\\ c")\r\n'
-        b"* 6 FETCH (UID 15 BODY[HEADER.FIELDS (SUBJECT)] NIL)\r\n"
-        + TAG + b" OK done\r\n"
+        b"* 6 FETCH (UID 15 BODY[HEADER.FIELDS (SUBJECT)] NIL)\r\n" + TAG + b" OK done\r\n"
     )
     items, _ = parse(stream)
     assert items == [(14, None, b'Subject: a "b" \\ c'), (15, None, b"")]
@@ -99,8 +115,7 @@ def test_interleaved_untagged_responses() -> None:
         b"* 3 EXPUNGE\r\n"
         b"* 2 FETCH (FLAGS (\\Seen))\r\n"  # a flag update: no UID, no body
         b"* 2 FETCH (UID 9 FLAGS (\\Seen))\r\n"  # with UID but no body
-        b"* OK [ALERT] something\r\n"
-        + DOVECOT_STREAM
+        b"* OK [ALERT] something\r\n" + DOVECOT_STREAM
     )
     items, parser = parse(stream)
     assert [i[0] for i in items] == [10, 11]
@@ -111,14 +126,18 @@ def test_interleaved_untagged_responses() -> None:
 def test_non_synchronizing_and_literal8_markers() -> None:
     stream = (
         b"* 1 FETCH (UID 1 BODY[HEADER.FIELDS (FROM)] {%d+}\r\n" % len(H1) + H1 + b")\r\n"
-        b"* 2 FETCH (UID 2 BINARY[HEADER] ~{%d}\r\n" % len(H2) + H2 + b")\r\n"
-        + TAG + b" OK done\r\n"
+        b"* 2 FETCH (UID 2 BINARY[HEADER] ~{%d}\r\n"
+        % len(H2)
+        + H2
+        + b")\r\n"
+        + TAG
+        + b" OK done\r\n"
     )
     assert parse(stream)[0] == [(1, None, H1), (2, None, H2)]
 
 
 def test_empty_literal_and_empty_result() -> None:
-    stream = b"* 1 FETCH (UID 1 INTERNALDATE \"" + IDATE + b"\" BODY[HEADER.FIELDS (X)] {0}\r\n)\r\n"
+    stream = b'* 1 FETCH (UID 1 INTERNALDATE "' + IDATE + b'" BODY[HEADER.FIELDS (X)] {0}\r\n)\r\n'
     items, _ = parse(stream + TAG + b" OK done\r\n")
     assert items == [(1, IDATE, b"")]
     items, parser = parse(TAG + b" OK nothing\r\n")
@@ -127,7 +146,9 @@ def test_empty_literal_and_empty_result() -> None:
 
 @pytest.mark.parametrize("status", [b"NO", b"BAD", b"no"])
 def test_tagged_failure_status(status: bytes) -> None:
-    items, parser = parse(b"* 1 FETCH (UID 1 BODY[] {2}\r\nab)\r\n" + TAG + b" " + status + b" [SERVERBUG] oops\r\n")
+    items, parser = parse(
+        b"* 1 FETCH (UID 1 BODY[] {2}\r\nab)\r\n" + TAG + b" " + status + b" [SERVERBUG] oops\r\n"
+    )
     assert items == [(1, None, b"ab")]
     assert parser.status == status.upper() and parser.text == b"[SERVERBUG] oops"
 
@@ -158,19 +179,27 @@ def test_fetch_command() -> None:
 MIXED_STREAM = (
     b"* 9 EXISTS\r\n"
     + DOVECOT_STREAM.rsplit(TAG, 1)[0]
-    + b'* 3 FETCH (uid 20 body[header.fields ("FROM")] ' + lit(b"From: x\r\n\r\n)\r\n") + b")\r\n"
+    + b'* 3 FETCH (uid 20 body[header.fields ("FROM")] '
+    + lit(b"From: x\r\n\r\n)\r\n")
+    + b")\r\n"
     + b'* 4 FETCH (BODY[HEADER.FIELDS (FROM)] "q\\"x" UID 21)\r\n'
     + b"* 1 EXPUNGE\r\n"
-    + TAG + b" OK done\r\n"
+    + TAG
+    + b" OK done\r\n"
 )
 MIXED_EXPECTED = [
-    (10, IDATE, H1), (11, IDATE, H2), (20, None, b"From: x\r\n\r\n)\r\n"), (21, None, b'q"x'),
+    (10, IDATE, H1),
+    (11, IDATE, H2),
+    (20, None, b"From: x\r\n\r\n)\r\n"),
+    (21, None, b'q"x'),
 ]
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.integers(min_value=0, max_value=len(MIXED_STREAM)), max_size=12),
-       st.sampled_from([b"", ECHO, b"BODY[HEADER.FIELDS (FROM)]", ECHO + b"x"]))
+@given(
+    st.lists(st.integers(min_value=0, max_value=len(MIXED_STREAM)), max_size=12),
+    st.sampled_from([b"", ECHO, b"BODY[HEADER.FIELDS (FROM)]", ECHO + b"x"]),
+)
 def test_any_chunking_gives_the_same_result(cuts: list[int], echo: bytes) -> None:
     # with or without the expected section echo, matching the stream's or not
     items, parser = parse(MIXED_STREAM, cuts, echo)
@@ -191,7 +220,9 @@ def test_any_chunking_gives_the_same_result(cuts: list[int], echo: bytes) -> Non
     ),
     st.data(),
 )
-def test_arbitrary_literals_round_trip(msgs: list[tuple[int, bytes, bool]], data: st.DataObject) -> None:
+def test_arbitrary_literals_round_trip(
+    msgs: list[tuple[int, bytes, bool]], data: st.DataObject
+) -> None:
     stream = b""
     for seq, (uid, body, uid_first) in enumerate(msgs, 1):
         body_item = b"BODY[HEADER.FIELDS (FROM)] " + lit(body)
@@ -212,12 +243,18 @@ def _fill(server: DevMail) -> None:
     for i in range(40):
         server.write_maildir(
             "INBOX",
-            message(f"Person {i} <p{i}@example.net>", "me@example.com", f"subject {i} {{3}}",
-                    "Thu, 01 Jan 2015 10:00:00 +0000",
-                    headers={"List-Id": "<l.example>"} if i % 5 == 0 else None),
+            message(
+                f"Person {i} <p{i}@example.net>",
+                "me@example.com",
+                f"subject {i} {{3}}",
+                "Thu, 01 Jan 2015 10:00:00 +0000",
+                headers={"List-Id": "<l.example>"} if i % 5 == 0 else None,
+            ),
             mtime=when + i,
         )
-    server.write_maildir("INBOX", b"Subject: =?UTF-8?B?5LiN5Zyo?=\r\nFrom: \xe5\xb1\xb1 <y@example.jp>\r\n\r\nx")
+    server.write_maildir(
+        "INBOX", b"Subject: =?UTF-8?B?5LiN5Zyo?=\r\nFrom: \xe5\xb1\xb1 <y@example.jp>\r\n\r\nx"
+    )
     server.write_maildir("INBOX", b"X-Nothing: here\r\n\r\nno fetched fields")
     server.fix_ownership()
 
@@ -236,7 +273,10 @@ def test_matches_imapclient_on_dovecot(dovecot: DevMail) -> None:
             assert header == data[section.encode()]
             assert idate is not None
             stamp = data[b"INTERNALDATE"]
-            assert datetime.strptime(idate.decode(), "%d-%b-%Y %H:%M:%S %z").replace(tzinfo=None) == stamp
+            assert (
+                datetime.strptime(idate.decode(), "%d-%b-%Y %H:%M:%S %z").replace(tzinfo=None)
+                == stamp
+            )
         # a subset, in pieces, twice in a row: tags and buffers stay in step
         assert [u for u, _, _ in fetch_headers(client, "3:5,9", FETCH_FIELDS)] == [3, 4, 5, 9]
         assert [u for u, _, _ in fetch_headers(client, [1], FETCH_FIELDS)] == [1]
@@ -273,19 +313,48 @@ def test_errors_on_dovecot(dovecot: DevMail) -> None:
 
 # -- the scan's fast paths in worker.rules agree with the stdlib ---------------------
 
-_FIELD_NAMES = st.sampled_from(["From", "To", "cc", "Subject", "Date", "Message-ID", "List-Id", "X-A", "From "])
-_VALUE_BITS = st.sampled_from([
-    "a@b.c", "Bob <bob@x.org>", '"Smith, J" <j@s.t>', "=?UTF-8?B?5bGx55Sw?= <y@z.jp>", " ", "\t", ",", "<",
-    ">", "(c)", "[1.2.3.4]", "x", "Thu, 01 Jan 2015 10:00:00 +0900", "1 Jan 2015 10:00:00 -0000", "é",
-    "\r\n ", "\r\n\t", "\r", "\n", ":", "\\", '"', "grp:", ";",
-])
+_FIELD_NAMES = st.sampled_from(
+    ["From", "To", "cc", "Subject", "Date", "Message-ID", "List-Id", "X-A", "From "]
+)
+_VALUE_BITS = st.sampled_from(
+    [
+        "a@b.c",
+        "Bob <bob@x.org>",
+        '"Smith, J" <j@s.t>',
+        "=?UTF-8?B?5bGx55Sw?= <y@z.jp>",
+        " ",
+        "\t",
+        ",",
+        "<",
+        ">",
+        "(c)",
+        "[1.2.3.4]",
+        "x",
+        "Thu, 01 Jan 2015 10:00:00 +0900",
+        "1 Jan 2015 10:00:00 -0000",
+        "é",
+        "\r\n ",
+        "\r\n\t",
+        "\r",
+        "\n",
+        ":",
+        "\\",
+        '"',
+        "grp:",
+        ";",
+    ]
+)
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.lists(st.tuples(_FIELD_NAMES, st.lists(_VALUE_BITS, max_size=6)), max_size=6),
-       st.sampled_from([b"", b"\r\n", b"\r\n\r\nbody"]), st.booleans())
-def test_fast_header_parse_matches_the_stdlib(fields: list[tuple[str, list[str]]], end: bytes,
-                                              latin: bool) -> None:
+@given(
+    st.lists(st.tuples(_FIELD_NAMES, st.lists(_VALUE_BITS, max_size=6)), max_size=6),
+    st.sampled_from([b"", b"\r\n", b"\r\n\r\nbody"]),
+    st.booleans(),
+)
+def test_fast_header_parse_matches_the_stdlib(
+    fields: list[tuple[str, list[str]]], end: bytes, latin: bool
+) -> None:
     from worker import rules
 
     text = "".join(f"{name}: {''.join(bits)}\r\n" for name, bits in fields)
@@ -304,15 +373,26 @@ def test_fast_address_lists_match_the_stdlib(values: list[str]) -> None:
 
     from worker import rules
 
-    assert rules._list_addresses(values) == [rules._address(n, a) for n, a in email.utils.getaddresses(values)]
+    assert rules._list_addresses(values) == [
+        rules._address(n, a) for n, a in email.utils.getaddresses(values)
+    ]
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.integers(0, 40), st.sampled_from(["Jan", "Feb", "Dec"]), st.integers(990, 9999),
-       st.integers(0, 25), st.integers(0, 61), st.sampled_from(["+", "-"]), st.integers(0, 30),
-       st.integers(0, 99), st.sampled_from(["", "Mon, "]))
-def test_fast_date_matches_the_stdlib(day: int, mon: str, year: int, hour: int, minute: int, sign: str,
-                                      zh: int, zm: int, dow: str) -> None:
+@given(
+    st.integers(0, 40),
+    st.sampled_from(["Jan", "Feb", "Dec"]),
+    st.integers(990, 9999),
+    st.integers(0, 25),
+    st.integers(0, 61),
+    st.sampled_from(["+", "-"]),
+    st.integers(0, 30),
+    st.integers(0, 99),
+    st.sampled_from(["", "Mon, "]),
+)
+def test_fast_date_matches_the_stdlib(
+    day: int, mon: str, year: int, hour: int, minute: int, sign: str, zh: int, zm: int, dow: str
+) -> None:
     import email.utils
 
     from worker import rules

@@ -12,8 +12,11 @@ from worker.rules import parse_headers
 IDATE = datetime(2020, 1, 1, tzinfo=UTC)
 
 HOSTILE = {
-    "megabyte-header": b"From: a@example.net\r\nX-Junk: " + b"x" * 1_000_000 + b"\r\nSubject: big\r\n\r\nbody",
-    "encoded-word-flood": b"From: a@example.net\r\nSubject: " + b" ".join([b"=?utf-8?b?5bGx?="] * 20_000)
+    "megabyte-header": b"From: a@example.net\r\nX-Junk: "
+    + b"x" * 1_000_000
+    + b"\r\nSubject: big\r\n\r\nbody",
+    "encoded-word-flood": b"From: a@example.net\r\nSubject: "
+    + b" ".join([b"=?utf-8?b?5bGx?="] * 20_000)
     + b"\r\n\r\nbody",
     "nul-bytes": b"From: a\x00b <a@example.net>\r\nSubject: \x00\x00\r\n\r\n\x00body",
     "mixed-charsets": b"From: =?iso-2022-jp?b?GyRCOzNFRBsoQg==?= \xe5\xb1\xb1 =?koi8-r?q?=F0?= <a@example.net>\r\n"
@@ -24,9 +27,13 @@ HOSTILE = {
     "date-2099": b"From: a@example.net\r\nDate: Thu, 01 Jan 2099 00:00:00 +0000\r\n\r\nx",
     "date-absurd-offset": b"From: a@example.net\r\nDate: Thu, 01 Jan 2015 00:00:00 +9999\r\n\r\nx",
     "ten-thousand-recipients": b"From: a@example.net\r\nTo: "
-    + b", ".join(b"r%d@example.org" % i for i in range(10_000)) + b"\r\n\r\nx",
+    + b", ".join(b"r%d@example.org" % i for i in range(10_000))
+    + b"\r\n\r\nx",
     "nested-multipart": b"From: a@example.net\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n"
-    + b"".join(b"--b%d\r\nContent-Type: multipart/mixed; boundary=b%d\r\n\r\n" % (i, i + 1) for i in range(60))
+    + b"".join(
+        b"--b%d\r\nContent-Type: multipart/mixed; boundary=b%d\r\n\r\n" % (i, i + 1)
+        for i in range(60)
+    )
     + b"--b60\r\nContent-Type: text/plain\r\n\r\nhello deep\r\n",
     "bad-base64-body": b"From: a@example.net\r\nContent-Type: text/plain; charset=utf-8\r\n"
     b"Content-Transfer-Encoding: base64\r\n\r\n!!!not base64!!!\r\n",
@@ -48,7 +55,10 @@ def test_reply_parser_never_fails(raw: bytes) -> None:
 
 
 def test_specific_outcomes() -> None:
-    assert parse_headers(HOSTILE["ten-thousand-recipients"].split(b"\r\n\r\n")[0]).recipient_count == 10_000
+    assert (
+        parse_headers(HOSTILE["ten-thousand-recipients"].split(b"\r\n\r\n")[0]).recipient_count
+        == 10_000
+    )
     assert parse_headers(HOSTILE["date-2099"]).date.year == 2099
     assert parse_headers(HOSTILE["no-headers"], IDATE).date == IDATE
     assert parse_headers(HOSTILE["date-absurd-offset"], IDATE).date.year in (2014, 2015, 2020)

@@ -17,8 +17,20 @@ ROOT = Path(__file__).resolve().parents[1]
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(ROOT)],
-        check=True, capture_output=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(out),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
     )
     [built] = out.glob("kizuna-*.whl")
     return built
@@ -41,8 +53,21 @@ def test_wheel_ships_templates_example_config_and_unit(wheel: Path) -> None:
 
 def test_installed_wheel_runs_away_from_the_checkout(wheel: Path, tmp_path: Path) -> None:
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target),
-                    str(wheel)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "-q",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+    )
     # Only the installed copy and the dependencies: not the checkout.
     deps = [p for p in sys.path if "site-packages" in p]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(target), *deps]), "PYTHONSAFEPATH": "1"}
@@ -58,14 +83,26 @@ def test_installed_wheel_runs_away_from_the_checkout(wheel: Path, tmp_path: Path
         "d = render_reconnection(c, Profile('Me', 'why'), 'ja', datetime.now(UTC))\n"
         "print(d.body.splitlines()[0])\n"
     )
-    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "山田さん"
-    helped = subprocess.run([sys.executable, "-m", "worker", "--help"], cwd=tmp_path, env=env,
-                            capture_output=True, text=True)
+    helped = subprocess.run(
+        [sys.executable, "-m", "worker", "--help"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert helped.returncode == 0 and "kizuna" in helped.stdout.lower()
     # the console script the contract names, as pip made it
-    script = subprocess.run([str(target / "bin" / "kizuna"), "--help"], cwd=tmp_path, env=env,
-                            capture_output=True, text=True)
+    script = subprocess.run(
+        [str(target / "bin" / "kizuna"), "--help"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert script.returncode == 0, script.stderr
     assert script.stdout == helped.stdout.replace("python -m worker", "kizuna")

@@ -20,12 +20,15 @@ from worker.core import Kizuna
 ALICE = "alice@example.net"
 
 
-
 @pytest.fixture
 def setup(dovecot: DevMail, tmp_path: Path) -> Iterator[tuple[Cli, Kizuna]]:
     alice_mailbox(dovecot)
-    cli = write_config(dovecot, tmp_path, api={"enabled": False},
-                       reminders={"gift_after_days": 7, "keep_in_touch_days": 30})
+    cli = write_config(
+        dovecot,
+        tmp_path,
+        api={"enabled": False},
+        reminders={"gift_after_days": 7, "keep_in_touch_days": 30},
+    )
     with Kizuna(load_config(cli.config)) as kizuna:
         kizuna.scan(progress=False)
         yield cli, kizuna
@@ -47,7 +50,9 @@ def drafts_with_flags(server: DevMail) -> list[email.message.EmailMessage]:
         client.select_folder("Drafts", readonly=True)
         uids = client.search(["ALL"])
         data = client.fetch(uids, ["BODY.PEEK[]"]) if uids else {}
-    return [email.message_from_bytes(d[b"BODY[]"], policy=email.policy.default) for d in data.values()]
+    return [
+        email.message_from_bytes(d[b"BODY[]"], policy=email.policy.default) for d in data.values()
+    ]
 
 
 def _cycle(kizuna: Kizuna) -> object:
@@ -67,8 +72,16 @@ def test_a_later_message_without_headers_counts_and_processing_is_idempotent(
     # a new mail from her, not threaded: the fallback rule
     time.sleep(1.1)  # Date: has whole seconds; "later" is strictly later than the send
     when = datetime.now(UTC).replace(microsecond=0)
-    dovecot.append("INBOX", message("Alice Smith <alice@example.net>", "me@example.com",
-                                    "Your note", when, body="Lovely to hear from you.\r\n"))
+    dovecot.append(
+        "INBOX",
+        message(
+            "Alice Smith <alice@example.net>",
+            "me@example.com",
+            "Your note",
+            when,
+            body="Lovely to hear from you.\r\n",
+        ),
+    )
     before = datetime.now(UTC)
     result = _cycle(kizuna)
     after = datetime.now(UTC)
@@ -78,7 +91,9 @@ def test_a_later_message_without_headers_counts_and_processing_is_idempotent(
     assert kinds["gift"].due == when + timedelta(days=7)
     assert kinds["keep-in-touch"].due == when + timedelta(days=30)
     assert kinds["thank-you"].detail["quote"] == "Lovely to hear from you."
-    assert before - timedelta(seconds=1) <= kinds["thank-you"].due <= after  # due now: the pass's time
+    assert (
+        before - timedelta(seconds=1) <= kinds["thank-you"].due <= after
+    )  # due now: the pass's time
     (draft,) = drafts_with_flags(dovecot)
     assert draft["Subject"] == "Re: Your note"
 
@@ -97,8 +112,16 @@ def test_crash_after_the_thank_you_append_writes_it_once(
     (made,), _ = kizuna.draft([ALICE])
     _send(dovecot)
     _cycle(kizuna)
-    dovecot.append("INBOX", message("alice@example.net", "me@example.com", "Re: x",
-                                    datetime.now(UTC), headers={"In-Reply-To": made.message_id}))
+    dovecot.append(
+        "INBOX",
+        message(
+            "alice@example.net",
+            "me@example.com",
+            "Re: x",
+            datetime.now(UTC),
+            headers={"In-Reply-To": made.message_id},
+        ),
+    )
     real_append = replies_module.append_draft
 
     def append_then_die(*args: object) -> None:
@@ -125,8 +148,16 @@ def test_keep_in_touch_moves_with_contact_and_repeats_after_firing(
     _send(dovecot)
     _cycle(kizuna)
     reply_at = datetime.now(UTC).replace(microsecond=0)
-    dovecot.append("INBOX", message("alice@example.net", "me@example.com", "Re: x", reply_at,
-                                    headers={"In-Reply-To": made.message_id}))
+    dovecot.append(
+        "INBOX",
+        message(
+            "alice@example.net",
+            "me@example.com",
+            "Re: x",
+            reply_at,
+            headers={"In-Reply-To": made.message_id},
+        ),
+    )
     _cycle(kizuna)
     keep = next(r for r in kizuna.reminders() if r.kind == "keep-in-touch")
     assert keep.due == reply_at + timedelta(days=30)
@@ -135,14 +166,22 @@ def test_keep_in_touch_moves_with_contact_and_repeats_after_firing(
     later = reply_at + timedelta(days=10)
     dovecot.append("Sent", message("me@example.com", ALICE, "thanks again", later))
     assert _cycle(kizuna).rescheduled == [ALICE]  # type: ignore[attr-defined]
-    assert next(r for r in kizuna.reminders() if r.kind == "keep-in-touch").due == later + timedelta(days=30)
+    assert next(
+        r for r in kizuna.reminders() if r.kind == "keep-in-touch"
+    ).due == later + timedelta(days=30)
     # she writes again later still: it moves again; her auto-reply would not
     latest = reply_at + timedelta(days=12)
-    dovecot.append("INBOX", message("alice@example.net", "me@example.com", "Out of Office",
-                                    reply_at + timedelta(days=20)))
+    dovecot.append(
+        "INBOX",
+        message(
+            "alice@example.net", "me@example.com", "Out of Office", reply_at + timedelta(days=20)
+        ),
+    )
     dovecot.append("INBOX", message("alice@example.net", "me@example.com", "hi", latest))
     _cycle(kizuna)
-    assert next(r for r in kizuna.reminders() if r.kind == "keep-in-touch").due == latest + timedelta(days=30)
+    assert next(
+        r for r in kizuna.reminders() if r.kind == "keep-in-touch"
+    ).due == latest + timedelta(days=30)
 
     # it fires (made due now): delivered once, and the next one is 30 days on
     done = cli("reminders", "snooze", str(keep.id), "0")
@@ -181,7 +220,14 @@ def test_a_pass_with_nothing_changed_skips_the_matching(
         assert result.sent == result.replies == result.rescheduled == []  # type: ignore[attr-defined]
     assert len(looked) == before
     time.sleep(1.1)
-    dovecot.append("INBOX", message("Alice Smith <alice@example.net>", "me@example.com", "Hi",
-                                    datetime.now(UTC).replace(microsecond=0)))
+    dovecot.append(
+        "INBOX",
+        message(
+            "Alice Smith <alice@example.net>",
+            "me@example.com",
+            "Hi",
+            datetime.now(UTC).replace(microsecond=0),
+        ),
+    )
     assert _cycle(kizuna).replies == [ALICE]  # type: ignore[attr-defined]
     assert len(looked) == before + 1

@@ -26,8 +26,14 @@ SENT = SentReconnection(
 
 
 def view(**kw: object) -> MessageView:
-    base: dict[str, object] = dict(row_id=1, folder="INBOX", uid=1, message_id="<r@x>",
-                                   sender="alice@example.net", time=T0 + timedelta(hours=1))
+    base: dict[str, object] = dict(
+        row_id=1,
+        folder="INBOX",
+        uid=1,
+        message_id="<r@x>",
+        sender="alice@example.net",
+        time=T0 + timedelta(hours=1),
+    )
     base.update(kw)
     return MessageView(**base)  # type: ignore[arg-type]
 
@@ -58,7 +64,9 @@ def test_earlier_message_without_headers_is_no_reply() -> None:
 
 
 def test_other_senders_never_match() -> None:
-    assert match_reply(view(sender="bob@example.net", in_reply_to="<sent@me.example>"), SENT) is None
+    assert (
+        match_reply(view(sender="bob@example.net", in_reply_to="<sent@me.example>"), SENT) is None
+    )
     assert match_reply(view(sender=None), SENT) is None
 
 
@@ -78,8 +86,12 @@ def test_kizuna_written_mail_is_never_a_reply() -> None:
 
 def test_find_reply_prefers_headers_over_an_earlier_later_message() -> None:
     chatter = view(row_id=1, message_id="<chat@x>", time=T0 + timedelta(minutes=5))
-    answer = view(row_id=2, message_id="<ans@x>", in_reply_to="<sent@me.example>",
-                  time=T0 + timedelta(hours=2))
+    answer = view(
+        row_id=2,
+        message_id="<ans@x>",
+        in_reply_to="<sent@me.example>",
+        time=T0 + timedelta(hours=2),
+    )
     assert find_reply([chatter, answer], SENT) == (answer, "headers")
     assert find_reply([chatter], SENT) == (chatter, "later")
     assert find_reply([view(automated="x")], SENT) is None
@@ -97,9 +109,20 @@ def store(tmp_path: Path) -> Store:
 
 def _queue(store: Store, kind: str, due: datetime, seq: int = 0, rid: str = "reconnect-1") -> bool:
     with store.transaction() as db:
-        return Reminders.queue(db, email="alice@example.net", kind=kind, due=due, reconnection=rid,
-                               seq=seq, detail={"name": "Alice", "language": "en",
-                                                "draft_subject": "Re: Hi", "quote": "So good!"})
+        return Reminders.queue(
+            db,
+            email="alice@example.net",
+            kind=kind,
+            due=due,
+            reconnection=rid,
+            seq=seq,
+            detail={
+                "name": "Alice",
+                "language": "en",
+                "draft_subject": "Re: Hi",
+                "quote": "So good!",
+            },
+        )
 
 
 def test_queueing_is_idempotent(store: Store) -> None:
@@ -112,9 +135,15 @@ def test_queueing_is_idempotent(store: Store) -> None:
 def test_list_json_shape(store: Store) -> None:
     _queue(store, "gift", T0)
     (doc,) = [r.to_json() for r in Reminders(store).list()]
-    assert doc == {"id": 1, "email": "alice@example.net", "kind": "gift",
-                   "due": "2026-03-01T12:00:00+00:00", "status": "pending", "name": "Alice",
-                   "draft_subject": "Re: Hi"}
+    assert doc == {
+        "id": 1,
+        "email": "alice@example.net",
+        "kind": "gift",
+        "due": "2026-03-01T12:00:00+00:00",
+        "status": "pending",
+        "name": "Alice",
+        "draft_subject": "Re: Hi",
+    }
 
 
 def test_due_now_status_and_snooze(store: Store) -> None:
@@ -143,7 +172,9 @@ def test_delivered_keep_in_touch_queues_the_next_one(store: Store) -> None:
     reminders.delivered(due, now=T0)  # a second mark changes nothing
     rows = reminders.list()
     assert [(r.seq, r.status, r.due) for r in rows] == [
-        (0, "delivered", T0), (1, "pending", T0 + timedelta(days=30))]
+        (0, "delivered", T0),
+        (1, "pending", T0 + timedelta(days=30)),
+    ]
     assert rows[0].deliveries == 1
 
 
@@ -163,11 +194,25 @@ def test_keep_in_touch_due_moves_only_forward() -> None:
     assert keep_in_touch_due(due, None, 180) == due
 
 
-def _add_message(store: Store, uid: int, frm: str, to: str, when: datetime, *,
-                 automated: str | None = None, folder: str = "INBOX") -> None:
-    facts = MessageFacts(message_id=f"<m{uid}@x>", date=when, sender=Address(frm),
-                         recipients=(Address(to),), subject="hi", automated=automated,
-                         recipient_count=1)
+def _add_message(
+    store: Store,
+    uid: int,
+    frm: str,
+    to: str,
+    when: datetime,
+    *,
+    automated: str | None = None,
+    folder: str = "INBOX",
+) -> None:
+    facts = MessageFacts(
+        message_id=f"<m{uid}@x>",
+        date=when,
+        sender=Address(frm),
+        recipients=(Address(to),),
+        subject="hi",
+        automated=automated,
+        recipient_count=1,
+    )
     with store.transaction() as db:
         db.execute("INSERT OR IGNORE INTO folders (name, uidvalidity) VALUES (?, 1)", (folder,))
         store.add_messages(db, folder, [(uid, facts)])
@@ -216,7 +261,9 @@ def test_prompt_for_each_kind_and_message_id(store: Store) -> None:
     assert "So good!" in prompt_for(thank, None, T0).body
     assert prompt_for(gift, None, T0).kind == "gift"
     assert "2026-01-01" in prompt_for(keep, datetime(2026, 1, 1, tzinfo=UTC), T0).body
-    assert prompt_message_id(thank, "s4lt", "example.com") == "<kizuna-reminder-1.0.s4lt@example.com>"
+    assert (
+        prompt_message_id(thank, "s4lt", "example.com") == "<kizuna-reminder-1.0.s4lt@example.com>"
+    )
 
 
 def test_watch_helpers() -> None:

@@ -88,18 +88,29 @@ def test_date_formats(value: str, iso: str) -> None:
 @pytest.mark.parametrize("crlf", [True, False])
 @pytest.mark.parametrize("day", ["1", "01", "9", "31"])
 def test_canonical_dates_read_every_day_and_time(day: str, crlf: bool) -> None:
-    f = parse_headers(headers("From: a@example.org", f"Date: Sat, {day} Mar 2025 00:09:59 -0000", crlf=crlf), INTERNAL)
-    assert f.date == datetime(2025, 3, int(day), 0, 9, 59, tzinfo=UTC)  # -0000: no zone known, taken as UTC
-    f = parse_headers(headers("From: a@example.org", f"Date: {day} Mar 2025 23:00:07 +0100", crlf=crlf), INTERNAL)
+    f = parse_headers(
+        headers("From: a@example.org", f"Date: Sat, {day} Mar 2025 00:09:59 -0000", crlf=crlf),
+        INTERNAL,
+    )
+    assert f.date == datetime(
+        2025, 3, int(day), 0, 9, 59, tzinfo=UTC
+    )  # -0000: no zone known, taken as UTC
+    f = parse_headers(
+        headers("From: a@example.org", f"Date: {day} Mar 2025 23:00:07 +0100", crlf=crlf), INTERNAL
+    )
     assert (f.date.day, f.date.hour, f.date.minute, f.date.second) == (int(day), 23, 0, 7)
 
 
 @pytest.mark.parametrize("crlf", [True, False])
 def test_a_date_in_other_digits_reads_as_the_stdlib_reads_it(crlf: bool) -> None:
     # an encoded word can put Arabic-Indic digits in a Date: never an error
-    raw = headers("From: a@example.org", "Date: =?utf-8?q?=D9=A3?= Jan 2020 10:00:00 +0000", crlf=crlf)
+    raw = headers(
+        "From: a@example.org", "Date: =?utf-8?q?=D9=A3?= Jan 2020 10:00:00 +0000", crlf=crlf
+    )
     assert parse_headers(raw, INTERNAL).date == _parse_headers_stdlib(raw, INTERNAL).date
-    assert parse_headers(raw, INTERNAL).date == email.utils.parsedate_to_datetime("\u0663 Jan 2020 10:00:00 +0000")
+    assert parse_headers(raw, INTERNAL).date == email.utils.parsedate_to_datetime(
+        "\u0663 Jan 2020 10:00:00 +0000"
+    )
 
 
 def test_missing_date_uses_internaldate() -> None:
@@ -150,10 +161,16 @@ def test_naive_date_is_taken_as_utc(value: str) -> None:
 
 def test_internaldate_as_the_server_sent_it_is_parsed_only_when_needed() -> None:
     raw = b"02-Jan-2024 03:04:05 +0900"
-    assert parse_headers(headers("From: a@example.org"), raw).date == datetime(2024, 1, 2, 3, 4, 5, tzinfo=JST)
-    dated = parse_headers(headers("From: a@example.org", "Date: Tue, 01 Apr 2025 10:00:00 +0000"), b"garbage")
+    assert parse_headers(headers("From: a@example.org"), raw).date == datetime(
+        2024, 1, 2, 3, 4, 5, tzinfo=JST
+    )
+    dated = parse_headers(
+        headers("From: a@example.org", "Date: Tue, 01 Apr 2025 10:00:00 +0000"), b"garbage"
+    )
     assert dated.date == datetime(2025, 4, 1, 10, 0, tzinfo=UTC)
-    assert parse_headers(headers("From: a@example.org"), b"not a date").date == datetime(1970, 1, 1, tzinfo=UTC)
+    assert parse_headers(headers("From: a@example.org"), b"not a date").date == datetime(
+        1970, 1, 1, tzinfo=UTC
+    )
 
 
 def test_no_date_and_no_internaldate_is_still_aware() -> None:
@@ -689,21 +706,86 @@ def test_parse_headers_never_raises_and_is_aware(raw: bytes, internal: datetime 
 # rules._parse_headers_stdlib is the reference (BytesHeaderParser + facts_from_message).
 
 _EQ_NAMES = st.sampled_from(
-    [*FETCH_FIELDS, "From", "TO", "Cc", "Subject", "Date", "Message-ID", "List-Id", "Precedence",
-     "Return-Path", "X-Other", "From ", "Bad Name", ""]
+    [
+        *FETCH_FIELDS,
+        "From",
+        "TO",
+        "Cc",
+        "Subject",
+        "Date",
+        "Message-ID",
+        "List-Id",
+        "Precedence",
+        "Return-Path",
+        "X-Other",
+        "From ",
+        "Bad Name",
+        "",
+    ]
 )
-_EQ_BITS = st.sampled_from([
-    "a@b.c", "Bob <bob@x.org>", '"Smith, J" <j@s.t>', '"中村 健" <ken@x.jp>', "Quinn García <q@x.jp>",
-    "=?UTF-8?B?5bGx55Sw?= <y@z.jp>", "=?iso-2022-jp?b?GyRCOjRGIxsoQiAbJEJNWztSGyhC?=", "=?utf-8?b?a?=",
-    "=?utf-8?q?Karen_M=C3=BCller?=", " ", "\t", ",", ", ", "<", ">", "<>", '"', "(c)", "[1.2.3.4]", "x",
-    "grp:", ";", "\\", ":", "@", ".", "\u3000", "\xa0", "\x00", "\x1c", "é", "日本", "MAILER-DAEMON@x.org",
-    "no-reply@shop.example", "Thu, 01 Jan 2015 10:00:00 +0900", "1 Jan 2015 10:00:00 -0000",
-    "31 Feb 2015 10:00:00 +0000", "Fri, 31 Dec 9999 23:00:00 -0100", "Mon, 2 Mar 2020 1:02:03 +2400",
-    "<id.1@host.example>", "<a=?b@c>", "<a b@c>", "Re: ", "Out of office", "Undeliverable: x",
-    "bulk", "auto-generated", "multipart/report; x=y", "\r\n ", "\r\n\t", "\r\n", "\r", "\n",
-])
+_EQ_BITS = st.sampled_from(
+    [
+        "a@b.c",
+        "Bob <bob@x.org>",
+        '"Smith, J" <j@s.t>',
+        '"中村 健" <ken@x.jp>',
+        "Quinn García <q@x.jp>",
+        "=?UTF-8?B?5bGx55Sw?= <y@z.jp>",
+        "=?iso-2022-jp?b?GyRCOjRGIxsoQiAbJEJNWztSGyhC?=",
+        "=?utf-8?b?a?=",
+        "=?utf-8?q?Karen_M=C3=BCller?=",
+        " ",
+        "\t",
+        ",",
+        ", ",
+        "<",
+        ">",
+        "<>",
+        '"',
+        "(c)",
+        "[1.2.3.4]",
+        "x",
+        "grp:",
+        ";",
+        "\\",
+        ":",
+        "@",
+        ".",
+        "\u3000",
+        "\xa0",
+        "\x00",
+        "\x1c",
+        "é",
+        "日本",
+        "MAILER-DAEMON@x.org",
+        "no-reply@shop.example",
+        "Thu, 01 Jan 2015 10:00:00 +0900",
+        "1 Jan 2015 10:00:00 -0000",
+        "31 Feb 2015 10:00:00 +0000",
+        "Fri, 31 Dec 9999 23:00:00 -0100",
+        "Mon, 2 Mar 2020 1:02:03 +2400",
+        "<id.1@host.example>",
+        "<a=?b@c>",
+        "<a b@c>",
+        "Re: ",
+        "Out of office",
+        "Undeliverable: x",
+        "bulk",
+        "auto-generated",
+        "multipart/report; x=y",
+        "\r\n ",
+        "\r\n\t",
+        "\r\n",
+        "\r",
+        "\n",
+    ]
+)
 _EQ_FIELDS = st.lists(
-    st.tuples(_EQ_NAMES, st.sampled_from([": ", ":", ":  ", ": \t"]), st.lists(_EQ_BITS, max_size=6).map("".join)),
+    st.tuples(
+        _EQ_NAMES,
+        st.sampled_from([": ", ":", ":  ", ": \t"]),
+        st.lists(_EQ_BITS, max_size=6).map("".join),
+    ),
     max_size=10,
 )
 
@@ -727,22 +809,28 @@ def test_fast_path_equals_the_stdlib_path(
 
     text = "".join(f"{name}{colon}{value}\r\n" for name, colon, value in fields)
     raw = text.encode(charset, "replace") + end
-    assert _strict(parse_headers(raw, internal)) == _strict(rules._parse_headers_stdlib(raw, internal))
+    assert _strict(parse_headers(raw, internal)) == _strict(
+        rules._parse_headers_stdlib(raw, internal)
+    )
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=400), _INTERNAL)
-def test_fast_path_equals_the_stdlib_path_on_arbitrary_bytes(raw: bytes, internal: datetime | None) -> None:
+def test_fast_path_equals_the_stdlib_path_on_arbitrary_bytes(
+    raw: bytes, internal: datetime | None
+) -> None:
     from worker import rules
 
-    assert _strict(parse_headers(raw, internal)) == _strict(rules._parse_headers_stdlib(raw, internal))
+    assert _strict(parse_headers(raw, internal)) == _strict(
+        rules._parse_headers_stdlib(raw, internal)
+    )
 
 
 def test_the_fast_path_takes_a_typical_block() -> None:
     from worker import rules
 
     block = (
-        b"From: Frank Larsen <frank@example.org>\r\nTo: Taro <me@example.com>, \"\xe4\xb8\xad\" <k@x.jp>\r\n"
+        b'From: Frank Larsen <frank@example.org>\r\nTo: Taro <me@example.com>, "\xe4\xb8\xad" <k@x.jp>\r\n'
         b"Subject: =?utf-8?b?5bGx55Sw?=\r\nDate: Tue, 13 May 2014 18:43:46 +0000\r\n"
         b"Message-ID: <1.1.9b@bench.example>\r\nReferences: <a@b>\r\n <c@d>\r\n"
         b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
@@ -762,16 +850,37 @@ def test_the_fast_path_takes_a_typical_block() -> None:
 
 def test_bad_base64_word_does_not_raise() -> None:
     # decode_header raises HeaderParseError on it; the text stays as written.
-    f = parse_headers(headers("From: =?utf-8?b?a?= <a@b.example>", "Subject: =?utf-8?b?a?=", crlf=True))
+    f = parse_headers(
+        headers("From: =?utf-8?b?a?= <a@b.example>", "Subject: =?utf-8?b?a?=", crlf=True)
+    )
     assert f.sender == Address("a@b.example", "=?utf-8?b?a?=")
     assert f.subject == "=?utf-8?b?a?="
     assert decode_text("=?utf-8?b?a?=") == "=?utf-8?b?a?="
 
 
-_LIST_BITS = st.sampled_from([
-    "a@b.c", "Bob <bob@x.org>", '"Smith, J" <j@s.t>', '"中村\u3000健" <ken@x.jp>', "Quinn García <q@x.jp>",
-    "中村 健 <k@x.jp>", "é", "\xa0", "\u3000", " ", ",", '"', "<", ">", "(c)", "x", ";", ":", "\r\n ",
-])
+_LIST_BITS = st.sampled_from(
+    [
+        "a@b.c",
+        "Bob <bob@x.org>",
+        '"Smith, J" <j@s.t>',
+        '"中村\u3000健" <ken@x.jp>',
+        "Quinn García <q@x.jp>",
+        "中村 健 <k@x.jp>",
+        "é",
+        "\xa0",
+        "\u3000",
+        " ",
+        ",",
+        '"',
+        "<",
+        ">",
+        "(c)",
+        "x",
+        ";",
+        ":",
+        "\r\n ",
+    ]
+)
 
 
 @settings(max_examples=400, deadline=None)

@@ -42,78 +42,214 @@ def build_rule_mailbox(server: DevMail) -> None:
     """One contact (or non-contact) per rule; see the expectations in the tests."""
     w = server.write_maildir
     # alice: both ways, long ago -> dormant; last contact keeps its +09:00 offset
-    w("Sent", message("Me <me@example.com>", "Alice <alice@example.net>", "Plans",
-                      "Sun, 01 Mar 2015 10:00:00 +0900"))
-    w("INBOX", message("Alice A <alice@example.net>", "me@example.com", "Re: Plans",
-                       "Mon, 02 Mar 2015 09:00:00 +0900"))
+    w(
+        "Sent",
+        message(
+            "Me <me@example.com>",
+            "Alice <alice@example.net>",
+            "Plans",
+            "Sun, 01 Mar 2015 10:00:00 +0900",
+        ),
+    )
+    w(
+        "INBOX",
+        message(
+            "Alice A <alice@example.net>",
+            "me@example.com",
+            "Re: Plans",
+            "Mon, 02 Mar 2015 09:00:00 +0900",
+        ),
+    )
     # bob: only received -> not a contact
-    w("INBOX", message("bob@example.net", "me@example.com", "hi", "Mon, 02 Mar 2015 09:00:00 +0000"))
+    w(
+        "INBOX",
+        message("bob@example.net", "me@example.com", "hi", "Mon, 02 Mar 2015 09:00:00 +0000"),
+    )
     # carol: case-insensitive, second address of mine
-    w("Sent", message("Me <Me@Old-Job.Example>", "CAROL@Example.NET", "Lunch",
-                      "Tue, 10 May 2016 12:00:00 +0000"))
-    w("Archive", message("Carol <carol@example.net>", "me@old-job.example", "Re: Lunch",
-                         "Wed, 11 May 2016 12:00:00 +0000"))
+    w(
+        "Sent",
+        message(
+            "Me <Me@Old-Job.Example>",
+            "CAROL@Example.NET",
+            "Lunch",
+            "Tue, 10 May 2016 12:00:00 +0000",
+        ),
+    )
+    w(
+        "Archive",
+        message(
+            "Carol <carol@example.net>",
+            "me@old-job.example",
+            "Re: Lunch",
+            "Wed, 11 May 2016 12:00:00 +0000",
+        ),
+    )
     # dave: recent -> contact, not dormant
     w("Sent", message("me@example.com", "dave@example.net", "x", "Thu, 01 Jan 2015 10:00:00 +0000"))
-    w("INBOX", message("dave@example.net", "me@example.com", "y", datetime.now(UTC) - timedelta(days=30)))
+    w(
+        "INBOX",
+        message("dave@example.net", "me@example.com", "y", datetime.now(UTC) - timedelta(days=30)),
+    )
     # frank: his reply has no Date: INTERNALDATE (the file's mtime) is used
-    w("Sent", message("me@example.com", "frank@example.net", "q", "Thu, 01 Jan 2015 10:00:00 +0000"))
-    w("INBOX", message("frank@example.net", "me@example.com", "a"),
-      mtime=datetime(2016, 5, 5, 8, 30, tzinfo=UTC).timestamp())
+    w(
+        "Sent",
+        message("me@example.com", "frank@example.net", "q", "Thu, 01 Jan 2015 10:00:00 +0000"),
+    )
+    w(
+        "INBOX",
+        message("frank@example.net", "me@example.com", "a"),
+        mtime=datetime(2016, 5, 5, 8, 30, tzinfo=UTC).timestamp(),
+    )
     # gina: garbage Date -> INTERNALDATE
     w("Sent", message("me@example.com", "gina@example.net", "q", "Thu, 01 Jan 2015 10:00:00 +0000"))
-    w("INBOX", message("gina@example.net", "me@example.com", "a", "the day after tomorrow"),
-      mtime=datetime(2016, 6, 6, 6, 0, tzinfo=UTC).timestamp())
+    w(
+        "INBOX",
+        message("gina@example.net", "me@example.com", "a", "the day after tomorrow"),
+        mtime=datetime(2016, 6, 6, 6, 0, tzinfo=UTC).timestamp(),
+    )
     # grace: her message is in INBOX and Archive (same Message-ID): counted once
-    dup = message("grace@example.net", "me@example.com", "dup", "Fri, 01 Jul 2016 10:00:00 +0000",
-                  message_id="<dup-1@example.net>")
+    dup = message(
+        "grace@example.net",
+        "me@example.com",
+        "dup",
+        "Fri, 01 Jul 2016 10:00:00 +0000",
+        message_id="<dup-1@example.net>",
+    )
     w("INBOX", dup)
     w("Archive", dup)
-    w("Sent", message("me@example.com", "grace@example.net", "q", "Fri, 01 Jul 2016 09:00:00 +0000"))
+    w(
+        "Sent",
+        message("me@example.com", "grace@example.net", "q", "Fri, 01 Jul 2016 09:00:00 +0000"),
+    )
     # olga: her message has no Message-ID and is in INBOX and Archive: counted once too
-    nomid = message("olga@example.net", "me@example.com", "no id", "Sat, 02 Jul 2016 10:00:00 +0000",
-                    message_id="")
+    nomid = message(
+        "olga@example.net",
+        "me@example.com",
+        "no id",
+        "Sat, 02 Jul 2016 10:00:00 +0000",
+        message_id="",
+    )
     w("INBOX", nomid)
     w("Archive", nomid)
     w("Sent", message("me@example.com", "olga@example.net", "q", "Fri, 01 Jul 2016 09:00:00 +0000"))
     # heidi: my only mail to her had 21 recipients (> max_recipients 20): not sent
     crowd = [f"p{i}@crowd.example" for i in range(20)]
-    w("Sent", message("me@example.com", ["heidi@example.net", *crowd], "all hands",
-                      "Sat, 01 Aug 2015 10:00:00 +0000"))
-    w("INBOX", message("heidi@example.net", "me@example.com", "hi", "Sat, 01 Aug 2015 11:00:00 +0000"))
+    w(
+        "Sent",
+        message(
+            "me@example.com",
+            ["heidi@example.net", *crowd],
+            "all hands",
+            "Sat, 01 Aug 2015 10:00:00 +0000",
+        ),
+    )
+    w(
+        "INBOX",
+        message("heidi@example.net", "me@example.com", "hi", "Sat, 01 Aug 2015 11:00:00 +0000"),
+    )
     # ivan: exactly 20 recipients qualifies
-    w("Sent", message("me@example.com", ["ivan@example.net", *crowd[:19]], "team",
-                      "Sat, 01 Aug 2015 10:00:00 +0000"))
-    w("INBOX", message("ivan@example.net", "me@example.com", "re", "Sun, 02 Aug 2015 10:00:00 +0000"))
+    w(
+        "Sent",
+        message(
+            "me@example.com",
+            ["ivan@example.net", *crowd[:19]],
+            "team",
+            "Sat, 01 Aug 2015 10:00:00 +0000",
+        ),
+    )
+    w(
+        "INBOX",
+        message("ivan@example.net", "me@example.com", "re", "Sun, 02 Aug 2015 10:00:00 +0000"),
+    )
     # judy: her reply is in Junk, karl's in Trash, leo's "sent" mail is a draft: none scanned
     for name, folder in (("judy", "Junk"), ("karl", "Trash")):
-        w("Sent", message("me@example.com", f"{name}@example.net", "q", "Thu, 01 Jan 2015 10:00:00 +0000"))
-        w(folder, message(f"{name}@example.net", "me@example.com", "a", "Fri, 02 Jan 2015 10:00:00 +0000"))
-    w("Drafts", message("me@example.com", "leo@example.net", "draft", "Thu, 01 Jan 2015 10:00:00 +0000"))
+        w(
+            "Sent",
+            message(
+                "me@example.com", f"{name}@example.net", "q", "Thu, 01 Jan 2015 10:00:00 +0000"
+            ),
+        )
+        w(
+            folder,
+            message(
+                f"{name}@example.net", "me@example.com", "a", "Fri, 02 Jan 2015 10:00:00 +0000"
+            ),
+        )
+    w(
+        "Drafts",
+        message("me@example.com", "leo@example.net", "draft", "Thu, 01 Jan 2015 10:00:00 +0000"),
+    )
     w("INBOX", message("leo@example.net", "me@example.com", "a", "Fri, 02 Jan 2015 10:00:00 +0000"))
     # mia: Bcc counts as sent
-    w("Sent", message("me@example.com", "someone@example.org", "fyi", "Thu, 01 Jan 2015 10:00:00 +0000",
-                      bcc="mia@example.net"))
-    w("INBOX", message("mia@example.net", "me@example.com", "thanks", "Fri, 02 Jan 2015 10:00:00 +0000"))
+    w(
+        "Sent",
+        message(
+            "me@example.com",
+            "someone@example.org",
+            "fyi",
+            "Thu, 01 Jan 2015 10:00:00 +0000",
+            bcc="mia@example.net",
+        ),
+    )
+    w(
+        "INBOX",
+        message("mia@example.net", "me@example.com", "thanks", "Fri, 02 Jan 2015 10:00:00 +0000"),
+    )
     # mallory: excluded by policy, still a contact, never dormant
-    w("Sent", message("me@example.com", "mallory@bank.example", "q", "Thu, 01 Jan 2015 10:00:00 +0000"))
-    w("INBOX", message("mallory@bank.example", "me@example.com", "a", "Fri, 02 Jan 2015 10:00:00 +0000"))
+    w(
+        "Sent",
+        message("me@example.com", "mallory@bank.example", "q", "Thu, 01 Jan 2015 10:00:00 +0000"),
+    )
+    w(
+        "INBOX",
+        message("mallory@bank.example", "me@example.com", "a", "Fri, 02 Jan 2015 10:00:00 +0000"),
+    )
     # nana: ISO-2022-JP encoded name; the most recent message's name wins
-    w("Sent", message("me@example.com", "=?ISO-2022-JP?B?GyRCOzNFRBsoQg==?= <nana@example.jp>",
-                      "お久しぶりです", "Thu, 01 Jan 2015 10:00:00 +0900"))
-    w("INBOX", message("=?ISO-2022-JP?B?GyRCOzNFRBsoQiAbJEIyVjtSGyhC?= <nana@example.jp>",
-                       "me@example.com", "Re: お久しぶりです", "Fri, 02 Jan 2015 10:00:00 +0900"))
+    w(
+        "Sent",
+        message(
+            "me@example.com",
+            "=?ISO-2022-JP?B?GyRCOzNFRBsoQg==?= <nana@example.jp>",
+            "お久しぶりです",
+            "Thu, 01 Jan 2015 10:00:00 +0900",
+        ),
+    )
+    w(
+        "INBOX",
+        message(
+            "=?ISO-2022-JP?B?GyRCOzNFRBsoQiAbJEIyVjtSGyhC?= <nana@example.jp>",
+            "me@example.com",
+            "Re: お久しぶりです",
+            "Fri, 02 Jan 2015 10:00:00 +0900",
+        ),
+    )
     # me to me: never a contact
-    w("Sent", message("me@example.com", "ME@old-job.example", "note", "Thu, 01 Jan 2015 10:00:00 +0000"))
+    w(
+        "Sent",
+        message("me@example.com", "ME@old-job.example", "note", "Thu, 01 Jan 2015 10:00:00 +0000"),
+    )
     # automated: a personal mail out, only automated mail back -> never a contact
     rules = {**AUTOMATED, **{k: {} for k in AUTO_SUBJECTS}}
     for i, (rule, headers) in enumerate(rules.items()):
         addr = f"auto{i}@example.net"
         w("Sent", message("me@example.com", addr, "q", "Thu, 01 Jan 2015 10:00:00 +0000"))
-        w("INBOX", message(addr, "me@example.com", AUTO_SUBJECTS.get(rule, "a"),
-                           "Fri, 02 Jan 2015 10:00:00 +0000", headers=headers))
-    for sender in ("MAILER-DAEMON@example.net", "postmaster@example.net", "no-reply@example.net",
-                   "noreply@example.net", "do-not-reply@example.net"):
+        w(
+            "INBOX",
+            message(
+                addr,
+                "me@example.com",
+                AUTO_SUBJECTS.get(rule, "a"),
+                "Fri, 02 Jan 2015 10:00:00 +0000",
+                headers=headers,
+            ),
+        )
+    for sender in (
+        "MAILER-DAEMON@example.net",
+        "postmaster@example.net",
+        "no-reply@example.net",
+        "noreply@example.net",
+        "do-not-reply@example.net",
+    ):
         w("Sent", message("me@example.com", sender, "q", "Thu, 01 Jan 2015 10:00:00 +0000"))
         w("INBOX", message(sender, "me@example.com", "a", "Fri, 02 Jan 2015 10:00:00 +0000"))
     server.fix_ownership()
@@ -133,8 +269,9 @@ EXPECTED_DORMANT = {
 
 
 def _rules_cli(dovecot: DevMail, tmp_path: Path) -> Cli:
-    return write_config(dovecot, tmp_path, policy={"exclude": ["@bank.example"]},
-                        api={"enabled": False})
+    return write_config(
+        dovecot, tmp_path, policy={"exclude": ["@bank.example"]}, api={"enabled": False}
+    )
 
 
 def _same_instant(a: str | None, b: str) -> bool:
@@ -175,16 +312,19 @@ def test_contact_rules_exact_dormant_set(dovecot: DevMail, tmp_path: Path) -> No
 
 
 def test_rescan_is_incremental_and_sees_new_mail_anywhere(cli: Cli, dovecot: DevMail) -> None:
-    dovecot.write_maildir("Sent", message("me@example.com", "old@example.net", "q",
-                                          "Thu, 01 Jan 2015 10:00:00 +0000"))
+    dovecot.write_maildir(
+        "Sent", message("me@example.com", "old@example.net", "q", "Thu, 01 Jan 2015 10:00:00 +0000")
+    )
     dovecot.fix_ownership()
     assert cli.json("scan")["new_messages"] == 1
     again = cli.json("scan")
     assert again["new_messages"] == 0 and again["messages"] == 1
     assert cli.json("contacts") == []
     # the reply lands in a folder the user made later
-    dovecot.append("Projects/2015", message("old@example.net", "me@example.com", "re",
-                                            "Fri, 02 Jan 2015 10:00:00 +0000"))
+    dovecot.append(
+        "Projects/2015",
+        message("old@example.net", "me@example.com", "re", "Fri, 02 Jan 2015 10:00:00 +0000"),
+    )
     third = cli.json("scan")
     assert third["new_messages"] == 1 and third["folders"] == 4
     assert [c["email"] for c in cli.json("contacts")] == ["old@example.net"]
@@ -192,10 +332,24 @@ def test_rescan_is_incremental_and_sees_new_mail_anywhere(cli: Cli, dovecot: Dev
 
 def _fill(server: DevMail, n: int) -> None:
     for i in range(n):
-        server.write_maildir("INBOX", message(f"p{i % 7}@example.net", "me@example.com", f"m{i}",
-                                              f"Thu, 01 Jan 2015 10:{i % 60:02d}:00 +0000"))
-        server.write_maildir("Sent", message("me@example.com", f"p{i % 7}@example.net", f"r{i}",
-                                             f"Fri, 02 Jan 2015 10:{i % 60:02d}:00 +0000"))
+        server.write_maildir(
+            "INBOX",
+            message(
+                f"p{i % 7}@example.net",
+                "me@example.com",
+                f"m{i}",
+                f"Thu, 01 Jan 2015 10:{i % 60:02d}:00 +0000",
+            ),
+        )
+        server.write_maildir(
+            "Sent",
+            message(
+                "me@example.com",
+                f"p{i % 7}@example.net",
+                f"r{i}",
+                f"Fri, 02 Jan 2015 10:{i % 60:02d}:00 +0000",
+            ),
+        )
     server.fix_ownership()
 
 
@@ -236,7 +390,9 @@ def test_a_first_scan_searches_only_folders_with_gaps_in_their_uids(
     events: list[tuple[str, object]] = []
     real_search, real_select = IMAPClient.search, IMAPClient.select_folder
 
-    def noting_search(self: IMAPClient, criteria: object = "ALL", charset: str | None = None) -> object:
+    def noting_search(
+        self: IMAPClient, criteria: object = "ALL", charset: str | None = None
+    ) -> object:
         events.append(("search", criteria))
         return real_search(self, criteria, charset)
 
@@ -249,8 +405,15 @@ def test_a_first_scan_searches_only_folders_with_gaps_in_their_uids(
     cli = write_config(dovecot, tmp_path / "gaps", api={"enabled": False})
     with Kizuna(load_config(cli.config)) as kizuna:
         assert kizuna.scan(batch_size=7, progress=False).new_messages == 59
-        uids = {folder: {row[0] for row in kizuna.store.query("SELECT uid FROM messages WHERE folder = ?", (folder,))}
-                for folder in ("INBOX", "Sent")}
+        uids = {
+            folder: {
+                row[0]
+                for row in kizuna.store.query(
+                    "SELECT uid FROM messages WHERE folder = ?", (folder,)
+                )
+            }
+            for folder in ("INBOX", "Sent")
+        }
     assert uids == {"INBOX": set(range(1, 31)), "Sent": set(range(1, 31)) - {15}}
     searched_in, selected = set(), None
     for kind, what in events:
@@ -285,15 +448,21 @@ def test_uidvalidity_change_does_not_double_count(cli: Cli, dovecot: DevMail) ->
 
 def test_scan_leaves_flags_untouched(cli: Cli, dovecot: DevMail) -> None:
     for i in range(5):
-        dovecot.append("INBOX", message(f"u{i}@example.net", "me@example.com", f"s{i}",
-                                        "Fri, 02 Jan 2015 10:00:00 +0000"),
-                       flags=() if i % 2 else (b"\\Seen",))
+        dovecot.append(
+            "INBOX",
+            message(
+                f"u{i}@example.net", "me@example.com", f"s{i}", "Fri, 02 Jan 2015 10:00:00 +0000"
+            ),
+            flags=() if i % 2 else (b"\\Seen",),
+        )
 
     def snapshot() -> dict[int, tuple[bytes, ...]]:
         with dovecot.client() as client:
             client.select_folder("INBOX", readonly=True)
-            return {uid: tuple(sorted(d[b"FLAGS"])) for uid, d in client.fetch(
-                client.search(["ALL"]), ["FLAGS"]).items()}
+            return {
+                uid: tuple(sorted(d[b"FLAGS"]))
+                for uid, d in client.fetch(client.search(["ALL"]), ["FLAGS"]).items()
+            }
 
     before = snapshot()
     assert sum(b"\\Seen" not in f for f in before.values()) == 2
@@ -308,7 +477,8 @@ def test_hostile_headers_index_without_failing(cli: Cli, dovecot: DevMail) -> No
         b"From: =?x-unknown?B?////?= <hostile@example.net>\r\nTo: me@example.com\r\n"
         b"Subject: =?utf-8?Q?broken=ZZ?=\r\nDate: Fri, 02 Jan 2015 10:00:00 +0000\r\n\r\nx",
         b"From: \xff\xfe\x81 <hostile@example.net>\r\nTo: me@example.com\r\nSubject: \x8e\xa0\xff\r\n\r\nx",
-        b"From: hostile@example.net\r\nTo: " + b", ".join(b"r%d@example.org" % i for i in range(10000))
+        b"From: hostile@example.net\r\nTo: "
+        + b", ".join(b"r%d@example.org" % i for i in range(10000))
         + b"\r\nSubject: huge\r\n\r\nx",
         b"From: me@example.com\r\nTo: hostile@example.net\r\nDate: Fri, 02 Jan 1970 00:00:00 +0000\r\n\r\nx",
         b"From: me@example.com\r\nTo: hostile@example.net\r\nDate: Fri, 02 Jan 2099 00:00:00 +0000\r\n\r\nx",
@@ -325,11 +495,15 @@ def test_hostile_headers_index_without_failing(cli: Cli, dovecot: DevMail) -> No
 
 def test_missing_config_key_exits_2_with_one_line(tmp_path: Path) -> None:
     config = tmp_path / "c.toml"
-    config.write_text('[account]\nhost = "127.0.0.1"\nusername = "u"\naddresses = ["a@b.c"]\nbogus = 1\n')
+    config.write_text(
+        '[account]\nhost = "127.0.0.1"\nusername = "u"\naddresses = ["a@b.c"]\nbogus = 1\n'
+    )
     done = Cli(config, tmp_path)("contacts")
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "account.bogus" in done.stderr
-    config.write_text('[account]\nhost = "127.0.0.1"\nport = "x"\nusername = "u"\naddresses = ["a@b.c"]\n')
+    config.write_text(
+        '[account]\nhost = "127.0.0.1"\nport = "x"\nusername = "u"\naddresses = ["a@b.c"]\n'
+    )
     done = Cli(config, tmp_path)("scan")
     assert done.returncode == 2 and "account.port" in done.stderr
     done = Cli(tmp_path / "nope.toml", tmp_path)("scan")

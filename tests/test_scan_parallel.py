@@ -28,26 +28,52 @@ INDEXES = set(_MESSAGE_INDEXES)
 
 def _fill(server: DevMail) -> None:
     for i in range(30):
-        server.write_maildir("INBOX", message(f"p{i % 7}@example.net", "me@example.com", f"m{i}",
-                                              f"Thu, 01 Jan 2015 10:{i % 60:02d}:00 +0000"))
-        server.write_maildir("Sent", message("me@example.com", [f"p{i % 7}@example.net", "x@example.org"],
-                                             f"r{i}", f"Fri, 02 Jan 2015 10:{i % 60:02d}:00 +0900"))
+        server.write_maildir(
+            "INBOX",
+            message(
+                f"p{i % 7}@example.net",
+                "me@example.com",
+                f"m{i}",
+                f"Thu, 01 Jan 2015 10:{i % 60:02d}:00 +0000",
+            ),
+        )
+        server.write_maildir(
+            "Sent",
+            message(
+                "me@example.com",
+                [f"p{i % 7}@example.net", "x@example.org"],
+                f"r{i}",
+                f"Fri, 02 Jan 2015 10:{i % 60:02d}:00 +0900",
+            ),
+        )
         if i % 3 == 0:
-            server.write_maildir("Archive", message(f"=?UTF-8?B?5bGx55Sw?= <a{i}@example.jp>",
-                                                    "me@example.com", "old", "bad date"))
+            server.write_maildir(
+                "Archive",
+                message(
+                    f"=?UTF-8?B?5bGx55Sw?= <a{i}@example.jp>", "me@example.com", "old", "bad date"
+                ),
+            )
     server.fix_ownership()
 
 
 def _rows(cli: Cli) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
     with Kizuna(load_config(cli.config)) as kizuna:
         return (
-            [tuple(r) for r in kizuna.store.query(
-                "SELECT folder, uid, mkey, message_id, tkey, sender, sender_name, subject, thread, "
-                "in_reply_to, refs, automated, rcpt_count, kizuna_id, kizuna_kind FROM messages "
-                "ORDER BY folder, uid")],
-            [tuple(r) for r in kizuna.store.query(
-                "SELECT m.folder, m.uid, r.email, r.name FROM recipients r JOIN messages m "
-                "ON m.id = r.msg ORDER BY m.folder, m.uid, r.rowid")],
+            [
+                tuple(r)
+                for r in kizuna.store.query(
+                    "SELECT folder, uid, mkey, message_id, tkey, sender, sender_name, subject, thread, "
+                    "in_reply_to, refs, automated, rcpt_count, kizuna_id, kizuna_kind FROM messages "
+                    "ORDER BY folder, uid"
+                )
+            ],
+            [
+                tuple(r)
+                for r in kizuna.store.query(
+                    "SELECT m.folder, m.uid, r.email, r.name FROM recipients r JOIN messages m "
+                    "ON m.id = r.msg ORDER BY m.folder, m.uid, r.rowid"
+                )
+            ],
         )
 
 
@@ -80,7 +106,9 @@ def test_a_helper_process_indexes_the_same(
     taken: list[tuple[str, int, bool]] = []
     real_take = scan_module._Prefetch.take
 
-    def counting_take(self: scan_module._Prefetch, name: str, index: int, uids: list[int]) -> object:
+    def counting_take(
+        self: scan_module._Prefetch, name: str, index: int, uids: list[int]
+    ) -> object:
         staged = real_take(self, name, index, uids)
         taken.append((name, index, staged is not None))
         return staged
@@ -96,8 +124,9 @@ def test_a_helper_process_indexes_the_same(
     monkeypatch.setattr(IMAPClient, "select_folder", counting_select)
     helped = write_config(dovecot, tmp_path / "helped", api={"enabled": False})
     with Kizuna(load_config(helped.config)) as kizuna:
-        result = kizuna.scan(progress=False, batch_size=7, parallel=True,
-                             on_batch=lambda *_: time.sleep(scan_delay))
+        result = kizuna.scan(
+            progress=False, batch_size=7, parallel=True, on_batch=lambda *_: time.sleep(scan_delay)
+        )
         assert kizuna.store.row_count() == 70
     assert result.new_messages == 70
     assert len(taken) == 12 and len({(name, index) for name, index, _ in taken}) == 12
@@ -132,11 +161,15 @@ def test_mail_arriving_mid_scan_is_counted_once(
         if not arrived:
             arrived.append(1)
             for folder in ("INBOX", "Sent", "Archive"):
-                dovecot.append(folder, message("late@example.net", "me@example.com", f"late {folder}"))
+                dovecot.append(
+                    folder, message("late@example.net", "me@example.com", f"late {folder}")
+                )
 
     cli = write_config(dovecot, tmp_path / "moving", api={"enabled": False})
     with Kizuna(load_config(cli.config)) as kizuna:
-        result = kizuna.scan(progress=False, batch_size=7, parallel=True, on_batch=slow_then_new_mail)
+        result = kizuna.scan(
+            progress=False, batch_size=7, parallel=True, on_batch=slow_then_new_mail
+        )
         first = kizuna.store.row_count()
         assert result.new_messages == first >= 70  # every row it added counted, once
         assert kizuna.scan(progress=False).new_messages == 73 - first
@@ -147,7 +180,9 @@ def test_mail_arriving_mid_scan_is_counted_once(
     assert _rows(cli) == _rows(plain)
 
 
-def test_a_rescan_with_nothing_new_counts_nothing_again(plain: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_rescan_with_nothing_new_counts_nothing_again(
+    plain: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # what a rescan costs must not grow with the mailbox: no count over all messages
     counted: list[str] = []
     real_query = Store.query
@@ -204,9 +239,13 @@ def test_the_scan_finishes_alone_when_the_helper_dies(
     monkeypatch.setattr(Store, "merge_staged", counting_merge)
     helped = write_config(dovecot, tmp_path / "helped", api={"enabled": False})
     with Kizuna(load_config(helped.config)) as kizuna:  # slowed, so the helper gets to fail
-        result = kizuna.scan(progress=False, batch_size=7, parallel=True, on_batch=lambda *_: time.sleep(0.05))
+        result = kizuna.scan(
+            progress=False, batch_size=7, parallel=True, on_batch=lambda *_: time.sleep(0.05)
+        )
         assert result.new_messages == 70 == kizuna.store.row_count() == len(set(result.new_ids))
-    assert len(copied) == 2  # the helper did stage two batches before it failed; the scan did the rest
+    assert (
+        len(copied) == 2
+    )  # the helper did stage two batches before it failed; the scan did the rest
     assert _rows(helped) == _rows(plain)
     assert helped.json("contacts") == plain.json("contacts")
 
@@ -237,7 +276,12 @@ def test_a_bulk_load_builds_the_indexes_at_the_end(
     dovecot.fix_ownership()
     seen.clear()
     with Kizuna(load_config(bulk.config)) as kizuna:
-        assert kizuna.scan(progress=False, batch_size=7, on_batch=lambda *_: seen.append(_indexes(bulk))).new_messages == 1
+        assert (
+            kizuna.scan(
+                progress=False, batch_size=7, on_batch=lambda *_: seen.append(_indexes(bulk))
+            ).new_messages
+            == 1
+        )
     assert seen == [_indexes(bulk)] and INDEXES <= seen[0]
 
 
@@ -275,8 +319,12 @@ def test_with_a_helper_the_indexes_are_built_while_it_still_works(
     seen: list[set[str]] = []
     cli = write_config(dovecot, tmp_path / "early", api={"enabled": False})
     with Kizuna(load_config(cli.config)) as kizuna:
-        result = kizuna.scan(progress=False, batch_size=7, parallel=True,
-                             on_batch=lambda *_: (seen.append(_indexes(cli)), time.sleep(0.1)))
+        result = kizuna.scan(
+            progress=False,
+            batch_size=7,
+            parallel=True,
+            on_batch=lambda *_: (seen.append(_indexes(cli)), time.sleep(0.1)),
+        )
         assert result.new_messages == 70 == kizuna.store.row_count()
     assert len(built_with) == 1 and built_with[0] is not None and built_with[0] <= 35, built_with
     assert not (INDEXES & seen[0]) and INDEXES <= seen[-1]  # built mid-scan, kept up after
@@ -355,9 +403,17 @@ def test_a_parallel_scan_cut_off_resumes_to_the_same_state(
 
 def _facts(n: int) -> MessageFacts:
     return MessageFacts(
-        f"<m{n}@x.example>", datetime(2020, 1, n + 1, tzinfo=UTC), Address(f"s{n}@x.example", f"S {n}"),
-        (Address("me@example.com", "Me"), Address(f"c{n}@x.example", "")), f"Re: subject {n}",
-        None, (), None, 2, None, None,
+        f"<m{n}@x.example>",
+        datetime(2020, 1, n + 1, tzinfo=UTC),
+        Address(f"s{n}@x.example", f"S {n}"),
+        (Address("me@example.com", "Me"), Address(f"c{n}@x.example", "")),
+        f"Re: subject {n}",
+        None,
+        (),
+        None,
+        2,
+        None,
+        None,
     )
 
 
@@ -366,12 +422,22 @@ def test_merging_a_staged_batch_equals_adding_it(tmp_path: Path) -> None:
     first = staging.add("INBOX", [(1, _facts(1)), (2, _facts(2))])
     second = staging.add("INBOX", [(3, _facts(3)), (4, _facts(4)), (5, _facts(5))])
     staging.close()
-    assert (second.first, second.last, second.first_recipient, second.last_recipient) == (3, 5, 5, 10)
+    assert (second.first, second.last, second.first_recipient, second.last_recipient) == (
+        3,
+        5,
+        5,
+        10,
+    )
     merged, added = Store(tmp_path / "merged.db"), Store(tmp_path / "added.db")
     with added.transaction() as db:  # the same rows the plain way, UID 3 known already
         added.add_messages(db, "Sent", [(7, _facts(7))])
         added.add_messages(db, "INBOX", [(3, _facts(3))])
-        assert added.add_messages(db, "INBOX", [(u, _facts(u)) for u in (1, 2, 3, 4, 5)]) == [3, 4, 5, 6]
+        assert added.add_messages(db, "INBOX", [(u, _facts(u)) for u in (1, 2, 3, 4, 5)]) == [
+            3,
+            4,
+            5,
+            6,
+        ]
     with merged.transaction() as db:
         merged.add_messages(db, "Sent", [(7, _facts(7))])
         merged.add_messages(db, "INBOX", [(3, _facts(3))])

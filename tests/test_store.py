@@ -74,9 +74,7 @@ def add(
     with store.transaction() as db:
         if store.cursor(folder) is None:
             store.reset_folder(db, folder, uidvalidity)
-        return store.add_messages(
-            db, folder, [(first_uid + i, f) for i, f in enumerate(facts)]
-        )
+        return store.add_messages(db, folder, [(first_uid + i, f) for i, f in enumerate(facts)])
 
 
 def by_email(store: Store, max_recipients: int = 20, me: frozenset[str] = ME) -> dict[str, Contact]:
@@ -648,7 +646,9 @@ def test_add_messages_stores_the_facts(store: Store) -> None:
 def test_absent_optional_facts_are_stored_as_null(store: Store, tmp_path: Path) -> None:
     # bound as "" (cheaper than None for the sqlite3 module) but stored as NULL,
     # directly and through a helper's staging database alike
-    bare = msg("jane@example.org", "me@example.com", date=at(1))  # no Message-ID, no threading, personal
+    bare = msg(
+        "jane@example.org", "me@example.com", date=at(1)
+    )  # no Message-ID, no threading, personal
     assert bare.message_id is None and bare.in_reply_to is None and bare.automated is None
     direct = add(store, "INBOX", bare)
     staging = Staging(tmp_path / "staging.db")
@@ -764,10 +764,18 @@ def test_counts_are_kept_until_the_messages_change(store: Store, tmp_path: Path)
         return store.cached("rows", counted)
 
     assert count() == 0 and count() == 0 and len(calls) == 1  # kept
-    add(store, "INBOX", msg("a@x.example", "me@example.com", date=at(1)), msg("b@x.example", "me@example.com", date=at(2)))
+    add(
+        store,
+        "INBOX",
+        msg("a@x.example", "me@example.com", date=at(1)),
+        msg("b@x.example", "me@example.com", date=at(2)),
+    )
     assert count() == 2 and len(calls) == 2  # added
     with store.transaction() as db:
-        assert store.add_messages(db, "INBOX", [(1, msg("a@x.example", "me@example.com", date=at(1)))]) == []
+        assert (
+            store.add_messages(db, "INBOX", [(1, msg("a@x.example", "me@example.com", date=at(1)))])
+            == []
+        )
     assert count() == 2 and len(calls) == 2  # nothing new: still kept
     with store.transaction() as db:
         store.remove_uids(db, "INBOX", [2])
@@ -810,14 +818,45 @@ def test_contact_count_agrees_with_contacts(tmp_path: Path) -> None:
     for i in range(30):
         peer = f"p{i % 9}@y.example"
         if i % 2:
-            rows.append((i, MessageFacts(f"<{i}@x>", when, Address("me@x.example"), (Address(peer),),
-                                         recipient_count=1)))
+            rows.append(
+                (
+                    i,
+                    MessageFacts(
+                        f"<{i}@x>",
+                        when,
+                        Address("me@x.example"),
+                        (Address(peer),),
+                        recipient_count=1,
+                    ),
+                )
+            )
         elif i % 3:
-            rows.append((i, MessageFacts(f"<{i}@x>", when, Address(peer), (Address("me@x.example"),),
-                                         recipient_count=1)))
+            rows.append(
+                (
+                    i,
+                    MessageFacts(
+                        f"<{i}@x>",
+                        when,
+                        Address(peer),
+                        (Address("me@x.example"),),
+                        recipient_count=1,
+                    ),
+                )
+            )
         else:
-            rows.append((i, MessageFacts(f"<{i}@x>", when, Address(peer), (Address("me@x.example"),),
-                                         automated="list-id", recipient_count=1)))
+            rows.append(
+                (
+                    i,
+                    MessageFacts(
+                        f"<{i}@x>",
+                        when,
+                        Address(peer),
+                        (Address("me@x.example"),),
+                        automated="list-id",
+                        recipient_count=1,
+                    ),
+                )
+            )
     with store.transaction() as db:
         store.add_messages(db, "INBOX", rows)
     listed = store.contacts(me, 20)
@@ -847,19 +886,52 @@ _PEOPLE = ["me@example.com", "me@old-job.example", "a@x.example", "b@x.example",
 )
 # each half of the rule failing alone: their only answer automated, or too widely sent;
 # my only letter too widely sent; mail between my own addresses; and a plain contact
-@example([("me@example.com", ["a@x.example"], None, 1), ("a@x.example", ["me@example.com"], "list-id", 1)], 2)
-@example([("me@example.com", ["a@x.example"], None, 1), ("a@x.example", ["me@example.com"], None, 3)], 2)
-@example([("me@example.com", ["a@x.example"], None, 3), ("a@x.example", ["me@example.com"], None, 1)], 2)
-@example([("me@example.com", ["me@old-job.example"], None, 1), ("me@old-job.example", ["me@example.com"], None, 1)], 2)
-@example([("me@example.com", ["a@x.example", "me@old-job.example"], None, 1), ("a@x.example", ["b@x.example"], None, 1)], 2)
+@example(
+    [
+        ("me@example.com", ["a@x.example"], None, 1),
+        ("a@x.example", ["me@example.com"], "list-id", 1),
+    ],
+    2,
+)
+@example(
+    [("me@example.com", ["a@x.example"], None, 1), ("a@x.example", ["me@example.com"], None, 3)], 2
+)
+@example(
+    [("me@example.com", ["a@x.example"], None, 3), ("a@x.example", ["me@example.com"], None, 1)], 2
+)
+@example(
+    [
+        ("me@example.com", ["me@old-job.example"], None, 1),
+        ("me@old-job.example", ["me@example.com"], None, 1),
+    ],
+    2,
+)
+@example(
+    [
+        ("me@example.com", ["a@x.example", "me@old-job.example"], None, 1),
+        ("a@x.example", ["b@x.example"], None, 1),
+    ],
+    2,
+)
 def test_contact_count_equals_the_contact_list(
-    tmp_path_factory: pytest.TempPathFactory, mail: list[tuple[str, list[str], str | None, int]], cap: int
+    tmp_path_factory: pytest.TempPathFactory,
+    mail: list[tuple[str, list[str], str | None, int]],
+    cap: int,
 ) -> None:
     """Whatever the mix of directions, automation, my own addresses and caps, the count is the list's length."""
     store = Store(tmp_path_factory.mktemp("count") / "s.db")
     rows = [
-        (uid, MessageFacts(f"<{uid}@t>", at(1 + uid % 20), Address(sender), tuple(Address(r) for r in rcpts),
-                           automated=automated, recipient_count=len(rcpts) + extra - 1))
+        (
+            uid,
+            MessageFacts(
+                f"<{uid}@t>",
+                at(1 + uid % 20),
+                Address(sender),
+                tuple(Address(r) for r in rcpts),
+                automated=automated,
+                recipient_count=len(rcpts) + extra - 1,
+            ),
+        )
         for uid, (sender, rcpts, automated, extra) in enumerate(mail, 1)
     ]
     with store.transaction() as db:
@@ -872,11 +944,22 @@ def test_contact_count_equals_the_contact_list(
 
 
 def test_a_message_without_message_id_in_two_folders_counts_once(store: Store) -> None:
-    letter = msg("jane@example.org", "me@example.com", "bob@example.org", date=at(3), subject="Lunch?")
+    letter = msg(
+        "jane@example.org", "me@example.com", "bob@example.org", date=at(3), subject="Lunch?"
+    )
     add(store, "INBOX", letter)
-    add(store, "Archive", msg("jane@example.org", "me@example.com", "bob@example.org", date=at(3), subject="Lunch?"))
+    add(
+        store,
+        "Archive",
+        msg("jane@example.org", "me@example.com", "bob@example.org", date=at(3), subject="Lunch?"),
+    )
     # the same sender, time and subject, but someone else copied: another message
-    add(store, "Archive", msg("jane@example.org", "me@example.com", date=at(3), subject="Lunch?"), first_uid=2)
+    add(
+        store,
+        "Archive",
+        msg("jane@example.org", "me@example.com", date=at(3), subject="Lunch?"),
+        first_uid=2,
+    )
     add(store, "Sent", msg("me@example.com", "jane@example.org", date=at(4), mid="<r@x>"))
     assert store.message_count() == 2 + 1
     jane = by_email(store)["jane@example.org"]
@@ -895,8 +978,12 @@ def test_old_keys_without_message_id_are_migrated(tmp_path: Path) -> None:
     with sqlite3.connect(path) as db:
         db.execute("UPDATE messages SET mkey = folder || '/1/' || uid WHERE message_id IS NULL")
         db.execute("DELETE FROM migrations WHERE version = 6")
-        version = int(db.execute("SELECT value FROM meta WHERE key = 'messages_version'").fetchone()[0])
-        assert db.execute("SELECT COUNT(DISTINCT mkey) FROM messages").fetchone()[0] == 3  # copies twice
+        version = int(
+            db.execute("SELECT value FROM meta WHERE key = 'messages_version'").fetchone()[0]
+        )
+        assert (
+            db.execute("SELECT COUNT(DISTINCT mkey) FROM messages").fetchone()[0] == 3
+        )  # copies twice
     db.close()
     with Store(path) as store:
         assert store.schema_version == len(MIGRATIONS)

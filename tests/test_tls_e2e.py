@@ -24,14 +24,27 @@ def tls_dovecot() -> Iterator[DevMail]:
         server.cleanup()
 
 
-def _config(server: DevMail, tmp_path: Path, security: str, port: int, ca_file: Path | None,
-            host: str = "127.0.0.1") -> Cli:
-    return write_config(server, tmp_path, api={"enabled": False}, addresses=["me@example.com"],
-                        account={"host": host, "port": port, "security": security, "ca_file": ca_file})
+def _config(
+    server: DevMail,
+    tmp_path: Path,
+    security: str,
+    port: int,
+    ca_file: Path | None,
+    host: str = "127.0.0.1",
+) -> Cli:
+    return write_config(
+        server,
+        tmp_path,
+        api={"enabled": False},
+        addresses=["me@example.com"],
+        account={"host": host, "port": port, "security": security, "ca_file": ca_file},
+    )
 
 
 @pytest.mark.parametrize("security", ["tls", "starttls"])
-def test_private_ca_is_refused_by_default(tls_dovecot: DevMail, tmp_path: Path, security: str) -> None:
+def test_private_ca_is_refused_by_default(
+    tls_dovecot: DevMail, tmp_path: Path, security: str
+) -> None:
     port = tls_dovecot.tls_port if security == "tls" else tls_dovecot.port
     done = _config(tls_dovecot, tmp_path, security, port, None)("scan")
     assert done.returncode == 1
@@ -48,6 +61,8 @@ def test_ca_file_trusts_the_private_ca(tls_dovecot: DevMail, tmp_path: Path, sec
 
 def test_host_name_is_verified(tls_dovecot: DevMail, tmp_path: Path) -> None:
     # The certificate names 127.0.0.1 only: the same server reached as "localhost" is refused.
-    cli = _config(tls_dovecot, tmp_path, "tls", tls_dovecot.tls_port, tls_dovecot.ca_path, host="localhost")
+    cli = _config(
+        tls_dovecot, tmp_path, "tls", tls_dovecot.tls_port, tls_dovecot.ca_path, host="localhost"
+    )
     done = cli("scan")
     assert done.returncode == 1 and "certificate" in done.stderr, done.stderr

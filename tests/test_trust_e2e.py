@@ -26,7 +26,9 @@ CPYTHON_EMAIL = Path(sysconfig.get_paths()["stdlib"]) / "test" / "test_email" / 
 PERSONAL_IN_CORPUS = {"lhost-sendmail-14.eml"}
 
 
-def test_real_bounces_and_autoreplies_never_become_contacts(dovecot: DevMail, tmp_path: Path) -> None:
+def test_real_bounces_and_autoreplies_never_become_contacts(
+    dovecot: DevMail, tmp_path: Path
+) -> None:
     if not BOUNCES.is_dir():
         pytest.skip(f"real-mail corpus absent: {BOUNCES}")
     files = sorted(BOUNCES.glob("*.eml"))
@@ -39,7 +41,9 @@ def test_real_bounces_and_autoreplies_never_become_contacts(dovecot: DevMail, tm
             senders.setdefault(facts.sender.email, path.name)
     # I wrote to every one of those senders: only a person's mail back can make a contact.
     for i, addr in enumerate(sorted(senders)):
-        dovecot.write_maildir("Sent", message("me@example.com", addr, f"q{i}", "Thu, 01 Jan 2015 10:00:00 +0000"))
+        dovecot.write_maildir(
+            "Sent", message("me@example.com", addr, f"q{i}", "Thu, 01 Jan 2015 10:00:00 +0000")
+        )
     dovecot.fix_ownership()
     cli = write_config(dovecot, tmp_path, api={"enabled": False})
     result = cli.json("scan")
@@ -74,14 +78,27 @@ def _snapshot(server: DevMail) -> dict[tuple[str, int], tuple[tuple[bytes, ...],
     return seen
 
 
-def test_scan_and_draft_change_nothing_but_add_their_own_drafts(dovecot: DevMail, tmp_path: Path) -> None:
+def test_scan_and_draft_change_nothing_but_add_their_own_drafts(
+    dovecot: DevMail, tmp_path: Path
+) -> None:
     for i in range(6):
-        dovecot.append("Sent", message("me@example.com", f"p{i}@example.net", f"q{i}",
-                                       "Thu, 01 Jan 2015 10:00:00 +0000"), flags=(b"\\Seen",))
-        dovecot.append("INBOX", message(f"p{i}@example.net", "me@example.com", f"a{i}",
-                                        "Fri, 02 Jan 2015 10:00:00 +0000"),
-                       flags=() if i % 2 else (b"\\Flagged",))
-    dovecot.append("Drafts", message("me@example.com", "x@example.net", "my own draft"), flags=(b"\\Draft",))
+        dovecot.append(
+            "Sent",
+            message(
+                "me@example.com", f"p{i}@example.net", f"q{i}", "Thu, 01 Jan 2015 10:00:00 +0000"
+            ),
+            flags=(b"\\Seen",),
+        )
+        dovecot.append(
+            "INBOX",
+            message(
+                f"p{i}@example.net", "me@example.com", f"a{i}", "Fri, 02 Jan 2015 10:00:00 +0000"
+            ),
+            flags=() if i % 2 else (b"\\Flagged",),
+        )
+    dovecot.append(
+        "Drafts", message("me@example.com", "x@example.net", "my own draft"), flags=(b"\\Draft",)
+    )
     before = _snapshot(dovecot)
     cli = write_config(dovecot, tmp_path, api={"enabled": False})
     cli.json("scan")
@@ -132,10 +149,15 @@ def test_full_disk_is_a_clear_error_without_corruption(cli: Cli, dovecot: DevMai
 
 def test_security_none_refused_for_remote_host(tmp_path: Path) -> None:
     config = tmp_path / "c.toml"
-    config.write_text('[account]\nhost = "imap.example.com"\nsecurity = "none"\nusername = "u"\n'
-                      'password = "p"\naddresses = ["a@b.c"]\n')
-    done = subprocess.run([sys.executable, "-m", "worker", "--config", str(config), "scan"],
-                          capture_output=True, text=True)
+    config.write_text(
+        '[account]\nhost = "imap.example.com"\nsecurity = "none"\nusername = "u"\n'
+        'password = "p"\naddresses = ["a@b.c"]\n'
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "worker", "--config", str(config), "scan"],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 2 and "account.security" in done.stderr
 
 
@@ -171,18 +193,33 @@ def test_secret_set_then_scan_without_password_in_config(dovecot: DevMail, tmp_p
 def test_a_daemon_run_changes_nothing_but_adds_its_own(dovecot: DevMail, tmp_path: Path) -> None:
 
     for i in range(4):
-        dovecot.append("Sent", message("me@example.com", f"p{i}@example.net", f"q{i}",
-                                       "Thu, 01 Jan 2015 10:00:00 +0000"), flags=(b"\\Seen",))
-        dovecot.append("INBOX", message(f"p{i}@example.net", "me@example.com", f"a{i}",
-                                        "Fri, 02 Jan 2015 10:00:00 +0000"))
-    cli = write_config(dovecot, tmp_path, api={"enabled": False},
-                       daemon={"poll_seconds": 1, "scan_interval_minutes": 0.5, "idle_renew_seconds": 60})
+        dovecot.append(
+            "Sent",
+            message(
+                "me@example.com", f"p{i}@example.net", f"q{i}", "Thu, 01 Jan 2015 10:00:00 +0000"
+            ),
+            flags=(b"\\Seen",),
+        )
+        dovecot.append(
+            "INBOX",
+            message(
+                f"p{i}@example.net", "me@example.com", f"a{i}", "Fri, 02 Jan 2015 10:00:00 +0000"
+            ),
+        )
+    cli = write_config(
+        dovecot,
+        tmp_path,
+        api={"enabled": False},
+        daemon={"poll_seconds": 1, "scan_interval_minutes": 0.5, "idle_renew_seconds": 60},
+    )
     cli.json("draft")  # gives the daemon reconnections to watch
     before = _snapshot(dovecot)
     daemon = DaemonProcess(cli, tmp_path / "daemon.log").start()
     try:
-        dovecot.append("INBOX", message("p0@example.net", "me@example.com", "news",
-                                        "Fri, 02 Jan 2026 10:00:00 +0000"))
+        dovecot.append(
+            "INBOX",
+            message("p0@example.net", "me@example.com", "news", "Fri, 02 Jan 2026 10:00:00 +0000"),
+        )
         time.sleep(3)
         assert daemon.terminate()[0] == 0
     finally:
@@ -200,8 +237,14 @@ def test_missing_drafts_folder_is_created(tmp_path: Path) -> None:
     server = DevMail(folders={"Sent": "\\Sent"})
     server.start()
     try:
-        server.append("Sent", message("me@example.com", "a@example.net", "q", "Thu, 01 Jan 2015 10:00:00 +0000"))
-        server.append("INBOX", message("a@example.net", "me@example.com", "a", "Fri, 02 Jan 2015 10:00:00 +0000"))
+        server.append(
+            "Sent",
+            message("me@example.com", "a@example.net", "q", "Thu, 01 Jan 2015 10:00:00 +0000"),
+        )
+        server.append(
+            "INBOX",
+            message("a@example.net", "me@example.com", "a", "Fri, 02 Jan 2015 10:00:00 +0000"),
+        )
         cli = write_config(server, tmp_path, api={"enabled": False})
         cli.json("scan")
         assert len(cli.json("draft")) == 1

@@ -49,8 +49,15 @@ def watcher_factory(dovecot: DevMail, tmp_path: Path) -> Iterator[object]:
     made: list[FolderWatcher] = []
 
     def make(activity: Activity, **kw: object) -> FolderWatcher:
-        w = FolderWatcher("INBOX", lambda: connect(config.account, timeout=10), "INBOX", activity,
-                          check_seconds=0.5, max_backoff=1.0, **kw)  # type: ignore[arg-type]
+        w = FolderWatcher(
+            "INBOX",
+            lambda: connect(config.account, timeout=10),
+            "INBOX",
+            activity,
+            check_seconds=0.5,
+            max_backoff=1.0,
+            **kw,
+        )  # type: ignore[arg-type]
         w.start()
         made.append(w)
         assert w.connected.wait(10), "the watcher did not connect"
@@ -74,13 +81,18 @@ def test_idle_notices_new_mail_and_survives_kick_and_restart(
     activity.expect("a new message")
 
     dovecot.kick()  # the server drops the connection (BYE)
-    _wait(lambda: watcher.sessions >= 2 and watcher.connected.is_set(), what="a reconnect after kick")
+    _wait(
+        lambda: watcher.sessions >= 2 and watcher.connected.is_set(), what="a reconnect after kick"
+    )
     activity.expect("the reconnect (mail may have come meanwhile)")
     _new_mail(dovecot, 2)
     activity.expect("a new message after the reconnect")
 
     dovecot.restart()  # the whole server goes away and comes back on the same port
-    _wait(lambda: watcher.sessions >= 3 and watcher.connected.is_set(), what="a reconnect after restart")
+    _wait(
+        lambda: watcher.sessions >= 3 and watcher.connected.is_set(),
+        what="a reconnect after restart",
+    )
     activity.event.clear()
     _new_mail(dovecot, 3)
     activity.expect("a new message after the server restart")
@@ -90,7 +102,9 @@ def test_idle_notices_new_mail_and_survives_kick_and_restart(
     assert not watcher.is_alive() and time.monotonic() - started < 3
 
 
-def test_mail_while_disconnected_is_noticed_on_reconnect(watcher_factory: object, dovecot: DevMail) -> None:
+def test_mail_while_disconnected_is_noticed_on_reconnect(
+    watcher_factory: object, dovecot: DevMail
+) -> None:
     activity = Activity()
     watcher = watcher_factory(activity, renew_seconds=60)  # type: ignore[operator]
     dovecot.stop()

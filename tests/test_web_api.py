@@ -23,7 +23,6 @@ from worker.web.auth import COOKIE_NAME
 EXTENSION = "moz-extension://3f2b8e4c-1d2a-4b5c-9e8f-0a1b2c3d4e5f"
 
 
-
 # -- authentication --------------------------------------------------------------------
 
 
@@ -124,8 +123,18 @@ def test_draft_writes_to_dovecot_once(web: Web, dovecot: DevMail) -> None:
 
 def test_draft_bad_bodies_400(web: Web) -> None:
     with web.client() as http:
-        for content in (b"{not json", b"[]", b'"x"', b"{}", b'{"email": 5}', b'{"email": "no-at"}', b""):
-            got = http.post("/api/drafts", content=content, headers={"Content-Type": "application/json"})
+        for content in (
+            b"{not json",
+            b"[]",
+            b'"x"',
+            b"{}",
+            b'{"email": 5}',
+            b'{"email": "no-at"}',
+            b"",
+        ):
+            got = http.post(
+                "/api/drafts", content=content, headers={"Content-Type": "application/json"}
+            )
             assert got.status_code == 400, content
             assert "error" in got.json()
         huge = http.post("/api/drafts", content=b'{"email": "' + b"a" * 70000 + b'"}')
@@ -146,7 +155,9 @@ def test_mail_server_down_is_502(web: Web, dovecot: DevMail) -> None:
 def test_reminders_list_and_status_changes(web: Web) -> None:
     now = datetime.now(UTC)
     thanks = queue_reminder(web.config, "alice@example.net", "thank-you", now, "Alice Smith")
-    gift = queue_reminder(web.config, "alice@example.net", "gift", now + timedelta(days=14), "Alice Smith")
+    gift = queue_reminder(
+        web.config, "alice@example.net", "gift", now + timedelta(days=14), "Alice Smith"
+    )
     with web.client() as http:
         listed = http.get("/api/reminders").json()
         assert listed == web.cli.json("reminders")
@@ -167,7 +178,10 @@ def test_reminders_list_and_status_changes(web: Web) -> None:
         dismissed = http.post(f"/api/reminders/{gift}", json={"status": "dismissed"})
         assert dismissed.json()["status"] == "dismissed"
         with web.kizuna() as kizuna:
-            assert {r.id: r.status for r in kizuna.reminders()} == {thanks: "done", gift: "dismissed"}
+            assert {r.id: r.status for r in kizuna.reminders()} == {
+                thanks: "done",
+                gift: "dismissed",
+            }
 
 
 def test_reminder_errors(web: Web) -> None:
@@ -176,8 +190,15 @@ def test_reminder_errors(web: Web) -> None:
         unknown = http.post("/api/reminders/99999", json={"status": "done"})
         assert unknown.status_code == 404 and "99999" in unknown.json()["error"]
         assert http.post("/api/reminders/abc", json={"status": "done"}).status_code == 404
-        for body in ({"status": "pending"}, {"status": "delivered"}, {}, {"snooze_days": -1},
-                     {"snooze_days": "7"}, {"snooze_days": True}, {"status": "done", "snooze_days": 1}):
+        for body in (
+            {"status": "pending"},
+            {"status": "delivered"},
+            {},
+            {"snooze_days": -1},
+            {"snooze_days": "7"},
+            {"snooze_days": True},
+            {"status": "done", "snooze_days": 1},
+        ):
             got = http.post(f"/api/reminders/{rid}", json=body)
             assert got.status_code == 400, body
             assert got.json()["error"]
@@ -191,37 +212,57 @@ def test_reminder_errors(web: Web) -> None:
 
 def test_foreign_host_header_403(web: Web) -> None:
     with web.client() as http:
-        for host in ("evil.example", f"evil.example:{web.service.port}", "127.0.0.1",
-                     f"127.0.0.1:{web.service.port + 1}", f"rebind.127.0.0.1.nip.io:{web.service.port}"):
+        for host in (
+            "evil.example",
+            f"evil.example:{web.service.port}",
+            "127.0.0.1",
+            f"127.0.0.1:{web.service.port + 1}",
+            f"rebind.127.0.0.1.nip.io:{web.service.port}",
+        ):
             got = http.get("/api/reminders", headers={"Host": host})
             assert got.status_code == 403, host
-        assert http.get("/api/reminders", headers={"Host": f"localhost:{web.service.port}"}).status_code == 200
+        assert (
+            http.get(
+                "/api/reminders", headers={"Host": f"localhost:{web.service.port}"}
+            ).status_code
+            == 200
+        )
 
 
 def test_cors_for_the_thunderbird_extension(web: Web) -> None:
     with web.client(auth=False) as http:
-        pre = http.options("/api/reminders/1", headers={
-            "Origin": EXTENSION,
-            "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": "authorization,content-type",
-        })
+        pre = http.options(
+            "/api/reminders/1",
+            headers={
+                "Origin": EXTENSION,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization,content-type",
+            },
+        )
         assert pre.status_code in (200, 204)
         assert pre.headers["access-control-allow-origin"] == EXTENSION
         assert "POST" in pre.headers["access-control-allow-methods"]
         allowed = pre.headers["access-control-allow-headers"].lower()
         assert "authorization" in allowed and "content-type" in allowed
 
-        real = http.get("/api/reminders", headers={"Origin": EXTENSION,
-                                                   "Authorization": f"Bearer {web.token}"})
+        real = http.get(
+            "/api/reminders", headers={"Origin": EXTENSION, "Authorization": f"Bearer {web.token}"}
+        )
         assert real.status_code == 200 and real.headers["access-control-allow-origin"] == EXTENSION
         denied = http.get("/api/reminders", headers={"Origin": EXTENSION})
-        assert denied.status_code == 401 and denied.headers["access-control-allow-origin"] == EXTENSION
+        assert (
+            denied.status_code == 401 and denied.headers["access-control-allow-origin"] == EXTENSION
+        )
 
-        evil = http.options("/api/reminders", headers={
-            "Origin": "https://evil.example", "Access-Control-Request-Method": "GET"})
+        evil = http.options(
+            "/api/reminders",
+            headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"},
+        )
         assert evil.status_code == 403 and "access-control-allow-origin" not in evil.headers
-        plain = http.get("/api/reminders", headers={"Origin": "https://evil.example",
-                                                    "Authorization": f"Bearer {web.token}"})
+        plain = http.get(
+            "/api/reminders",
+            headers={"Origin": "https://evil.example", "Authorization": f"Bearer {web.token}"},
+        )
         assert "access-control-allow-origin" not in plain.headers
 
 
@@ -229,16 +270,21 @@ def test_cookie_post_from_a_foreign_origin_403(web: Web) -> None:
     rid = queue_reminder(web.config, "alice@example.net", "thank-you", datetime.now(UTC))
     with web.client(auth=False) as http:
         http.get("/login", params={"token": web.token})
-        foreign = http.post(f"/api/reminders/{rid}", json={"status": "done"},
-                            headers={"Origin": "https://evil.example"})
+        foreign = http.post(
+            f"/api/reminders/{rid}",
+            json={"status": "done"},
+            headers={"Origin": "https://evil.example"},
+        )
         assert foreign.status_code == 403
-        own = http.post(f"/api/reminders/{rid}", json={"status": "done"},
-                        headers={"Origin": web.base})
+        own = http.post(
+            f"/api/reminders/{rid}", json={"status": "done"}, headers={"Origin": web.base}
+        )
         assert own.status_code == 200
 
 
 def test_non_loopback_client_403() -> None:
     """The guard itself, with a client address a real loopback socket cannot produce."""
+
     def factory() -> Kizuna:
         raise AssertionError("must not be reached")
 
@@ -260,8 +306,12 @@ def _non_loopback_ipv4() -> str | None:
     except OSError:
         pass
     try:
-        out = subprocess.run(["ip", "-4", "-o", "addr"], capture_output=True, text=True, timeout=5).stdout
-        candidates += [line.split()[3].split("/")[0] for line in out.splitlines() if " inet " in line]
+        out = subprocess.run(
+            ["ip", "-4", "-o", "addr"], capture_output=True, text=True, timeout=5
+        ).stdout
+        candidates += [
+            line.split()[3].split("/")[0] for line in out.splitlines() if " inet " in line
+        ]
     except (OSError, subprocess.SubprocessError, IndexError):
         pass
     for address in candidates:
@@ -285,8 +335,13 @@ def test_stop_is_prompt_and_frees_the_port(dovecot: DevMail, tmp_path: Path) -> 
     port = service.port
     assert port > 0
     with httpx.Client(timeout=10) as http:  # a kept-alive connection must not hold stop() up
-        assert http.get(f"http://127.0.0.1:{port}/api/reminders",
-                        headers={"Authorization": f"Bearer {service.token}"}).status_code == 200
+        assert (
+            http.get(
+                f"http://127.0.0.1:{port}/api/reminders",
+                headers={"Authorization": f"Bearer {service.token}"},
+            ).status_code
+            == 200
+        )
         started = time.monotonic()
         service.stop()
         assert time.monotonic() - started < 3

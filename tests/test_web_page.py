@@ -18,8 +18,14 @@ from worker.core import Kizuna
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -54,7 +60,9 @@ def browser() -> Iterator[Any]:
 def test_page_lists_drafts_and_marks_done(browser: Any, dovecot: DevMail, tmp_path: Path) -> None:
     _, config, service = start_web(dovecot, tmp_path)
     try:
-        rid = queue_reminder(config, "alice@example.net", "thank-you", datetime.now(UTC), "Alice Smith")
+        rid = queue_reminder(
+            config, "alice@example.net", "thank-you", datetime.now(UTC), "Alice Smith"
+        )
         gift = queue_reminder(config, "alice@example.net", "gift", datetime.now(UTC), "Alice Smith")
         context = browser.new_context(locale="en-US")
         page = context.new_page()
@@ -116,7 +124,9 @@ def test_page_in_japanese(browser: Any, dovecot: DevMail, tmp_path: Path) -> Non
         assert page.get_by_role("heading", name="リマインダー").is_visible()
         taro = page.locator('li.contact[data-email="taro@example.jp"]')
         assert "年" in taro.inner_text() and "前" in taro.inner_text()
-        assert taro.get_by_role("button", name="下書きを作成：山田 太郎 さんへの再会メール").is_visible()
+        assert taro.get_by_role(
+            "button", name="下書きを作成：山田 太郎 さんへの再会メール"
+        ).is_visible()
         page.locator('li.contact[data-email="alice@example.net"] summary').click()
 
         reminder = page.locator(f'li.reminder[data-reminder-id="{rid}"]')

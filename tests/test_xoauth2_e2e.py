@@ -27,7 +27,9 @@ class Introspection(BaseHTTPRequestHandler):
         form = urllib.parse.parse_qs(self.rfile.read(length).decode())
         token = (form.get("token") or [""])[0]
         seen_tokens.append(token)
-        body = {"active": True, "username": DevMail.user} if token == GOOD_TOKEN else {"active": False}
+        body = (
+            {"active": True, "username": DevMail.user} if token == GOOD_TOKEN else {"active": False}
+        )
         data = json.dumps(body).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -44,7 +46,9 @@ def oauth_dovecot() -> Iterator[DevMail]:
     need_dovecot()
     http = ThreadingHTTPServer(("127.0.0.1", 0), Introspection)
     threading.Thread(target=http.serve_forever, daemon=True).start()
-    server = DevMail(oauth2_introspection_url=f"http://127.0.0.1:{http.server_address[1]}/introspect")
+    server = DevMail(
+        oauth2_introspection_url=f"http://127.0.0.1:{http.server_address[1]}/introspect"
+    )
     server.start()
     try:
         alice_mailbox(server)  # one contact, both ways
@@ -55,8 +59,13 @@ def oauth_dovecot() -> Iterator[DevMail]:
 
 
 def _cli(server: DevMail, tmp_path: Path, token: str) -> Cli:
-    return write_config(server, tmp_path, api={"enabled": False}, addresses=["me@example.com"],
-                        account={"password": None, "oauth2_token_cmd": f"echo {token}"})
+    return write_config(
+        server,
+        tmp_path,
+        api={"enabled": False},
+        addresses=["me@example.com"],
+        account={"password": None, "oauth2_token_cmd": f"echo {token}"},
+    )
 
 
 def test_xoauth2_login_with_a_fresh_token(oauth_dovecot: DevMail, tmp_path: Path) -> None:
@@ -65,7 +74,9 @@ def test_xoauth2_login_with_a_fresh_token(oauth_dovecot: DevMail, tmp_path: Path
     assert GOOD_TOKEN in seen_tokens
 
 
-def test_xoauth2_rejected_token_is_authentication_failed(oauth_dovecot: DevMail, tmp_path: Path) -> None:
+def test_xoauth2_rejected_token_is_authentication_failed(
+    oauth_dovecot: DevMail, tmp_path: Path
+) -> None:
     done = _cli(oauth_dovecot, tmp_path, "expired-token")("scan")
     assert done.returncode == 1 and "authentication failed" in done.stderr
     assert "expired-token" not in done.stderr

@@ -79,7 +79,9 @@ def _table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
         widths = [max(w, _width(str(c))) for w, c in zip(widths, row, strict=True)]
 
     def line(cells: Sequence[str]) -> str:
-        return "  ".join(str(c) + " " * (w - _width(str(c))) for w, c in zip(widths, cells, strict=True)).rstrip()
+        return "  ".join(
+            str(c) + " " * (w - _width(str(c))) for w, c in zip(widths, cells, strict=True)
+        ).rstrip()
 
     return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])
 
@@ -157,8 +159,12 @@ def contacts(ctx: Context, dormant: bool, as_json: bool) -> None:
         click.echo("No dormant contacts." if dormant else "No contacts yet: run `kizuna scan`.")
         return
     now = datetime.now(UTC)
-    click.echo(_table([_contact_row(c, now) for c in found],
-                      ("email", "name", "last contact", "ago", "sent", "recv", "status")))
+    click.echo(
+        _table(
+            [_contact_row(c, now) for c in found],
+            ("email", "name", "last contact", "ago", "sent", "recv", "status"),
+        )
+    )
 
 
 def _contact_row(c: Contact, now: datetime) -> list[str]:
@@ -175,12 +181,20 @@ def _contact_row(c: Contact, now: datetime) -> list[str]:
 
 
 @cli.command()
-@click.option("--to", "emails", multiple=True, metavar="EMAIL", help="Draft for this contact (repeatable).")
-@click.option("--limit", type=click.IntRange(min=0), help="At most N drafts (never more than outreach.max_drafts_per_run).")
+@click.option(
+    "--to", "emails", multiple=True, metavar="EMAIL", help="Draft for this contact (repeatable)."
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    help="At most N drafts (never more than outreach.max_drafts_per_run).",
+)
 @click.option("--dry-run", is_flag=True, help="Show the drafts and their warnings; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the drafts as JSON.")
 @pass_context
-def draft(ctx: Context, emails: tuple[str, ...], limit: int | None, dry_run: bool, as_json: bool) -> None:
+def draft(
+    ctx: Context, emails: tuple[str, ...], limit: int | None, dry_run: bool, as_json: bool
+) -> None:
     """Write reconnection drafts into your Drafts folder.
 
     Without --to: the top dormant contacts, real past ties first. A contact
@@ -261,8 +275,18 @@ def reminders(click_ctx: click.Context, as_json: bool) -> None:
     if not found:
         click.echo("No reminders yet: they come when a contact replies (see `kizuna run`).")
         return
-    rows = [[str(r.id), r.kind, r.email, r.name[:24], r.due.strftime("%Y-%m-%d %H:%M"), r.status,
-             (r.last_error or "")[:40]] for r in found]
+    rows = [
+        [
+            str(r.id),
+            r.kind,
+            r.email,
+            r.name[:24],
+            r.due.strftime("%Y-%m-%d %H:%M"),
+            r.status,
+            (r.last_error or "")[:40],
+        ]
+        for r in found
+    ]
     click.echo(_table(rows, ("id", "kind", "email", "name", "due (UTC)", "status", "last error")))
 
 
@@ -369,7 +393,9 @@ def status(ctx: Context, as_json: bool) -> None:
 def main(argv: Sequence[str] | None = None) -> NoReturn:
     """Entry point of the ``kizuna`` console script."""
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="kizuna", standalone_mode=False)
+        cli.main(
+            args=list(argv) if argv is not None else None, prog_name="kizuna", standalone_mode=False
+        )
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.UsageError as exc:
@@ -388,5 +414,3 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
 def _fail(message: str, code: int) -> NoReturn:
     click.echo(f"kizuna: {' '.join(message.split())}", err=True)
     sys.exit(code)
-
-

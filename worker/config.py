@@ -219,8 +219,14 @@ class Config(_Section, frozen=True, kw_only=True):
 
 #: The file's sections, in the order their problems are reported.
 _SECTIONS: dict[str, type[_Section]] = {
-    "account": Account, "smtp": Smtp, "state": State, "policy": Policy, "outreach": Outreach,
-    "reminders": Reminders, "daemon": Daemon, "api": Api,
+    "account": Account,
+    "smtp": Smtp,
+    "state": State,
+    "policy": Policy,
+    "outreach": Outreach,
+    "reminders": Reminders,
+    "daemon": Daemon,
+    "api": Api,
 }
 
 
@@ -240,7 +246,9 @@ def run_secret_command(command: str, key: str) -> str:
     return value
 
 
-def find_config_path(explicit: str | os.PathLike[str] | None, env: Mapping[str, str] | None = None) -> Path:
+def find_config_path(
+    explicit: str | os.PathLike[str] | None, env: Mapping[str, str] | None = None
+) -> Path:
     """Where the config is: ``--config``, else ``$KIZUNA_CONFIG``, else the user config dir."""
     env = os.environ if env is None else env
     if explicit:
@@ -251,7 +259,9 @@ def find_config_path(explicit: str | os.PathLike[str] | None, env: Mapping[str, 
 
 
 _MSGSPEC_ERROR = re.compile(r"(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?", re.DOTALL)
-_FIELD_PROBLEM = re.compile(r"Object (?P<what>contains unknown|missing required) field `(?P<field>[^`]*)`")
+_FIELD_PROBLEM = re.compile(
+    r"Object (?P<what>contains unknown|missing required) field `(?P<field>[^`]*)`"
+)
 
 
 def _choices(kind: type[_Section], field: str) -> str:
@@ -270,7 +280,10 @@ def _describe(section: str, error: msgspec.ValidationError) -> tuple[str, str]:
     field = _FIELD_PROBLEM.fullmatch(m["msg"])
     if field is not None:
         key = f"{key}.{field['field']}"
-        return key, f"{'unknown key' if field['what'] == 'contains unknown' else 'missing required key'} {key}"
+        return (
+            key,
+            f"{'unknown key' if field['what'] == 'contains unknown' else 'missing required key'} {key}",
+        )
     msg = m["msg"].replace("`object`", "`table`").replace(" | null`", "`")
     if msg.startswith("Invalid enum value") and m["path"]:
         msg += _choices(_SECTIONS[section], m["path"].lstrip("."))
@@ -284,7 +297,9 @@ def _lower_addresses(config: Config) -> Config:
         account=msgspec.structs.replace(
             config.account, addresses=[a.strip().lower() for a in config.account.addresses]
         ),
-        policy=msgspec.structs.replace(config.policy, exclude=[v.strip().lower() for v in config.policy.exclude]),
+        policy=msgspec.structs.replace(
+            config.policy, exclude=[v.strip().lower() for v in config.policy.exclude]
+        ),
     )
 
 
@@ -306,9 +321,13 @@ def _checks(config: Config) -> list[tuple[str, str]]:
             problems.append((f"{name}.security", f"{name}.security: {refused}"))
     for address in config.account.addresses:
         if "@" not in address:
-            problems.append(("account.addresses", f"account.addresses: {address!r} is not an email address"))
+            problems.append(
+                ("account.addresses", f"account.addresses: {address!r} is not an email address")
+            )
     if config.reminders.delivery == "smtp" and config.smtp is None:
-        problems.append(("reminders.delivery", 'reminders.delivery = "smtp" needs an [smtp] section'))
+        problems.append(
+            ("reminders.delivery", 'reminders.delivery = "smtp" needs an [smtp] section')
+        )
     return problems
 
 
@@ -348,7 +367,9 @@ def _example_config() -> str:
     return str(importlib.resources.files("worker.defaults") / "config.example.toml")
 
 
-def load_config(explicit: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None) -> Config:
+def load_config(
+    explicit: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
+) -> Config:
     """Find, read and validate the configuration."""
     path = find_config_path(explicit, env)
     try:

@@ -86,8 +86,13 @@ class Kizuna:
         """
         with self.imap() as client:
             scanner = Scanner(
-                self.config, self.store, client,
-                progress=progress, on_batch=on_batch, batch_size=batch_size, parallel=parallel,
+                self.config,
+                self.store,
+                client,
+                progress=progress,
+                on_batch=on_batch,
+                batch_size=batch_size,
+                parallel=parallel,
             )
             result = scanner.run()
         result.contacts = self._contact_count()
@@ -98,8 +103,10 @@ class Kizuna:
         """How many contacts, recomputed only when the messages or the rules changed."""
         policy, me = self.config.policy, self.config.me
         return self.store.cached(
-            "contact_count", lambda: self.store.contact_count(me, policy.max_recipients),
-            policy.max_recipients, sorted(me),
+            "contact_count",
+            lambda: self.store.contact_count(me, policy.max_recipients),
+            policy.max_recipients,
+            sorted(me),
         )
 
     def _contacts(self) -> list[Contact]:
@@ -121,13 +128,16 @@ class Kizuna:
             )
             if dormant and not is_dormant:
                 continue
-            result.append(dataclasses.replace(
-                contact,
-                dormant=is_dormant,
-                excluded=excluded,
-                japanese=is_japanese_text(contact.name) or is_japanese_text(contact.last_subject),
-                status=statuses.get(contact.email, ""),
-            ))
+            result.append(
+                dataclasses.replace(
+                    contact,
+                    dormant=is_dormant,
+                    excluded=excluded,
+                    japanese=is_japanese_text(contact.name)
+                    or is_japanese_text(contact.last_subject),
+                    status=statuses.get(contact.email, ""),
+                )
+            )
         epoch = datetime.min.replace(tzinfo=UTC)
         result.sort(key=lambda c: (c.last_contact or epoch, c.email))
         return result
@@ -199,7 +209,8 @@ class Kizuna:
             beat = {}
         running = InstanceLock.held(self.config.state_dir / LOCK_NAME)
         drafts = self.store.query(
-            "SELECT COUNT(*) FROM reconnections WHERE status IN ('appending', 'pending')")[0][0]
+            "SELECT COUNT(*) FROM reconnections WHERE status IN ('appending', 'pending')"
+        )[0][0]
         reminders = self._reminders()
         return {
             "running": running,
@@ -212,4 +223,3 @@ class Kizuna:
             "pending_reminders": reminders.counts().get("pending", 0),
             "due_reminders": len(reminders.due_now()),
         }
-

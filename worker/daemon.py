@@ -55,7 +55,14 @@ from .folders import plan_folders
 from .imap import connect
 from .watch import FolderWatcher
 
-__all__ = ["Daemon", "Service", "InstanceLock", "run_until_signalled", "TICK_SECONDS", "HEARTBEAT_KEY"]
+__all__ = [
+    "Daemon",
+    "Service",
+    "InstanceLock",
+    "run_until_signalled",
+    "TICK_SECONDS",
+    "HEARTBEAT_KEY",
+]
 
 log = logging.getLogger(__name__)
 
@@ -176,8 +183,14 @@ class Daemon:
         try:
             _current = self
             now = datetime.now(UTC).isoformat()
-            self.status = {"pid": os.getpid(), "started": now, "heartbeat": now,
-                           "last_cycle": None, "last_error": None, "stopped": None}
+            self.status = {
+                "pid": os.getpid(),
+                "started": now,
+                "heartbeat": now,
+                "last_cycle": None,
+                "last_error": None,
+                "stopped": None,
+            }
             self._heartbeat()
             self._runner = threading.Thread(target=self._run_cycles, name="cycle", daemon=True)
             self._runner.start()
@@ -187,8 +200,13 @@ class Daemon:
                 self._start_watchers()
             for service in self.services:
                 service.start()
-            log.info("event=started pid=%s state=%s delivery=%s tick=%ss", os.getpid(),
-                     self.config.state_path, self.config.reminders.delivery, self.tick_seconds)
+            log.info(
+                "event=started pid=%s state=%s delivery=%s tick=%ss",
+                os.getpid(),
+                self.config.state_path,
+                self.config.reminders.delivery,
+                self.tick_seconds,
+            )
         except BaseException:
             self.stop()
             raise
@@ -239,8 +257,13 @@ class Daemon:
             # A stored job with the same interval keeps its schedule, so a run
             # missed while the daemon was down happens once now (coalesced).
             if job is None or getattr(job.trigger, "interval", None) != interval:
-                scheduler.add_job(func, "interval", seconds=interval.total_seconds(), id=job_id,
-                                  replace_existing=True)
+                scheduler.add_job(
+                    func,
+                    "interval",
+                    seconds=interval.total_seconds(),
+                    id=job_id,
+                    replace_existing=True,
+                )
         scheduler.resume()
 
     def _start_watchers(self) -> None:
@@ -255,8 +278,12 @@ class Daemon:
 
         for label, folder in (("INBOX", "INBOX"), ("Sent", sent_folder)):
             watcher = FolderWatcher(
-                label, connect_, folder, lambda label=label: self.request_cycle(f"activity:{label}"),  # type: ignore[misc]
-                renew_seconds=daemon.idle_renew_seconds, poll_seconds=daemon.poll_seconds,
+                label,
+                connect_,
+                folder,
+                lambda label=label: self.request_cycle(f"activity:{label}"),  # type: ignore[misc]
+                renew_seconds=daemon.idle_renew_seconds,
+                poll_seconds=daemon.poll_seconds,
                 max_backoff=max(5.0, min(300.0, daemon.scan_interval_minutes * 60)),
             )
             watcher.start()
@@ -294,16 +321,23 @@ class Daemon:
                 log.info(
                     "event=cycle new_messages=%s sent=%s replies=%s thank_you_drafts=%s "
                     "delivered=%s failed=%s seconds=%.2f",
-                    result.new_messages, len(processed.sent), len(processed.replies),
-                    len(processed.thank_you_drafts), len(report.delivered), len(report.failed),
+                    result.new_messages,
+                    len(processed.sent),
+                    len(processed.replies),
+                    len(processed.thank_you_drafts),
+                    len(report.delivered),
+                    len(report.failed),
                     time.monotonic() - started,
                 )
                 if report.failed:
                     self.status["last_error"] = report.failed[-1][1]
             except Exception as exc:  # noqa: BLE001 - the daemon lives on and retries
                 self.status["last_error"] = f"{type(exc).__name__}: {exc}"
-                log.error("event=cycle_failed error=%r", str(exc) or type(exc).__name__,
-                          exc_info=log.isEnabledFor(logging.DEBUG))
+                log.error(
+                    "event=cycle_failed error=%r",
+                    str(exc) or type(exc).__name__,
+                    exc_info=log.isEnabledFor(logging.DEBUG),
+                )
             self._heartbeat()
 
     def deliver(self) -> None:

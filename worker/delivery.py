@@ -66,8 +66,13 @@ def prompt_for(reminder: Reminder, last_contact: datetime | None, now: datetime)
     """The prompt mail's subject and text for a reminder (pure)."""
     d = reminder.detail
     if reminder.kind == "thank-you":
-        return thank_you_prompt(reminder.name, reminder.email, str(d.get("quote") or ""),
-                                reminder.draft_subject, reminder.language)
+        return thank_you_prompt(
+            reminder.name,
+            reminder.email,
+            str(d.get("quote") or ""),
+            reminder.draft_subject,
+            reminder.language,
+        )
     if reminder.kind == "gift":
         return gift_prompt(reminder.name, reminder.email, bool(d.get("tired")), reminder.language)
     when = last_contact or reminder.due
@@ -85,7 +90,9 @@ class DeliveryReport:
     failed: list[tuple[int, str]] = field(default_factory=list)
 
 
-async def _smtp_send(smtp: Smtp, password: str | None, msg: EmailMessage, sender: str, recipient: str) -> None:
+async def _smtp_send(
+    smtp: Smtp, password: str | None, msg: EmailMessage, sender: str, recipient: str
+) -> None:
     context = tls_context(smtp.ca_file) if smtp.security != "none" else None
     credentials: dict[str, Any] = {"password": password}
     if password is None:  # XOAUTH2: a fresh token from oauth2_token_cmd for each login
@@ -109,7 +116,9 @@ async def _smtp_send(smtp: Smtp, password: str | None, msg: EmailMessage, sender
     )
 
 
-def send_smtp(smtp: Smtp, password: str | None, msg: EmailMessage, sender: str, recipient: str) -> None:
+def send_smtp(
+    smtp: Smtp, password: str | None, msg: EmailMessage, sender: str, recipient: str
+) -> None:
     """Send one message; raises :class:`DeliveryError` with a one-line reason.
 
     ``password`` None means XOAUTH2 with a token from ``oauth2_token_cmd``.
@@ -120,14 +129,21 @@ def send_smtp(smtp: Smtp, password: str | None, msg: EmailMessage, sender: str, 
     except aiosmtplib.SMTPAuthenticationError as exc:
         raise DeliveryError(
             f"SMTP login refused for {smtp.username} at {where}: {exc.code} {exc.message}",
-            smtp.host, smtp.effective_port, connection=True,
+            smtp.host,
+            smtp.effective_port,
+            connection=True,
         ) from None
     except (aiosmtplib.SMTPConnectError, aiosmtplib.SMTPConnectTimeoutError, OSError) as exc:
-        raise DeliveryError(f"cannot reach SMTP server {where}: {exc}", smtp.host,
-                            smtp.effective_port, connection=True) from None
+        raise DeliveryError(
+            f"cannot reach SMTP server {where}: {exc}",
+            smtp.host,
+            smtp.effective_port,
+            connection=True,
+        ) from None
     except aiosmtplib.SMTPException as exc:
-        raise DeliveryError(f"SMTP delivery via {where} failed: {exc}", smtp.host,
-                            smtp.effective_port) from None
+        raise DeliveryError(
+            f"SMTP delivery via {where} failed: {exc}", smtp.host, smtp.effective_port
+        ) from None
 
 
 class Deliverer:
@@ -140,7 +156,9 @@ class Deliverer:
         self.kizuna = kizuna
         self.config: Config = kizuna.config
         self.store: Store = kizuna.store
-        self.reminders = Reminders(self.store, keep_in_touch_days=self.config.reminders.keep_in_touch_days)
+        self.reminders = Reminders(
+            self.store, keep_in_touch_days=self.config.reminders.keep_in_touch_days
+        )
 
     @property
     def salt(self) -> str:
@@ -155,14 +173,23 @@ class Deliverer:
         account = self.config.account
         last = None
         if reminder.kind == "keep-in-touch":
-            found = self.store.contacts(self.config.me, self.config.policy.max_recipients,
-                                        email=reminder.email)
-            last = found[0].last_contact if found else reminder.due - timedelta(
-                days=self.config.reminders.keep_in_touch_days)
+            found = self.store.contacts(
+                self.config.me, self.config.policy.max_recipients, email=reminder.email
+            )
+            last = (
+                found[0].last_contact
+                if found
+                else reminder.due - timedelta(days=self.config.reminders.keep_in_touch_days)
+            )
         prompt = prompt_for(reminder, last, now)
         me = account.addresses[0]
-        return build_prompt_message(prompt, me, me, account.display_name, reminder.message_id
-                                    or prompt_message_id(reminder, self.salt, domain_of(me)))
+        return build_prompt_message(
+            prompt,
+            me,
+            me,
+            account.display_name,
+            reminder.message_id or prompt_message_id(reminder, self.salt, domain_of(me)),
+        )
 
     def deliver_due(self, *, now: datetime | None = None) -> DeliveryReport:
         """Deliver every pending reminder that is due. Never raises for one bad delivery."""
@@ -190,14 +217,25 @@ class Deliverer:
     def _done(self, reminder: Reminder, report: DeliveryReport, how: str) -> None:
         self.reminders.delivered(reminder)
         report.delivered.append(reminder.id)
-        log.info("event=reminder_delivered id=%s kind=%s email=%s via=%s",
-                 reminder.id, reminder.kind, reminder.email, how)
+        log.info(
+            "event=reminder_delivered id=%s kind=%s email=%s via=%s",
+            reminder.id,
+            reminder.kind,
+            reminder.email,
+            how,
+        )
 
     def _fail(self, reminder: Reminder, error: str, report: DeliveryReport) -> None:
         self.reminders.failed(reminder.id, error)
         report.failed.append((reminder.id, error))
-        log.error("event=reminder_delivery_failed id=%s kind=%s email=%s attempt=%s error=%r",
-                  reminder.id, reminder.kind, reminder.email, reminder.attempts + 1, error)
+        log.error(
+            "event=reminder_delivery_failed id=%s kind=%s email=%s attempt=%s error=%r",
+            reminder.id,
+            reminder.kind,
+            reminder.email,
+            reminder.attempts + 1,
+            error,
+        )
 
     # -- IMAP: APPEND to INBOX --------------------------------------------------------
 
@@ -219,15 +257,18 @@ class Deliverer:
                         if retry and self.in_inbox(client, mid):
                             self._done(reminder, report, "imap (found after restart)")
                             continue
-                        client.append("INBOX", msg.as_bytes(policy=email.policy.SMTP),
-                                      flags=(b"\\Flagged",))
+                        client.append(
+                            "INBOX", msg.as_bytes(policy=email.policy.SMTP), flags=(b"\\Flagged",)
+                        )
                         self._done(reminder, report, "imap")
                     except (IMAPClientError, OSError) as exc:
                         self._fail(reminder, f"cannot append the prompt to INBOX: {exc}", report)
                         return
         except KizunaError as exc:
             for reminder in due:
-                if reminder.id not in report.delivered and all(f[0] != reminder.id for f in report.failed):
+                if reminder.id not in report.delivered and all(
+                    f[0] != reminder.id for f in report.failed
+                ):
                     self._fail(reminder, str(exc), report)
 
     # -- SMTP -----------------------------------------------------------------------------
@@ -261,7 +302,7 @@ class Deliverer:
                 self._fail(reminder, str(exc), report)
                 if exc.connection:
                     # the next ones would fail the same way: retry them all next tick
-                    for rest in due[due.index(reminder) + 1:]:
+                    for rest in due[due.index(reminder) + 1 :]:
                         self._fail(rest, str(exc), report)
                     return
                 continue

@@ -92,8 +92,14 @@ class DeliveryError(MailServerError):
     the login: every other prompt would fail the same way right now.
     """
 
-    def __init__(self, message: str, host: str | None = None, port: int | None = None, *,
-                 connection: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        host: str | None = None,
+        port: int | None = None,
+        *,
+        connection: bool = False,
+    ) -> None:
         super().__init__(message, host, port)
         self.connection = connection
 

@@ -98,7 +98,7 @@ class FetchParser:
             self.rest += data
             return []
         if self.pos:
-            self.buf = self.buf[self.pos:] + data
+            self.buf = self.buf[self.pos :] + data
             self.pos = 0
         else:
             self.buf += data
@@ -129,7 +129,7 @@ class FetchParser:
                     stop = start + int(sized.group(1))
                     if stop + 3 > end:
                         break
-                    if buf[stop:stop + 3] == b")\r\n":
+                    if buf[stop : stop + 3] == b")\r\n":
                         out.append((int(m.group(1)), m.group(2), buf[start:stop]))
                         pos = stop + 3
                         continue
@@ -153,7 +153,7 @@ class FetchParser:
                 if eol + 2 + size > end:
                     break
                 segments.append(line)
-                literals.append(buf[eol + 2:eol + 2 + size])
+                literals.append(buf[eol + 2 : eol + 2 + size])
                 cur = eol + 2 + size
             if not complete:
                 break
@@ -173,7 +173,7 @@ class FetchParser:
     def _response(self, segments: list[bytes], literals: list[bytes]) -> FetchItem | None:
         first = segments[0]
         if first.startswith(self._tag_prefix):
-            status, _, text = first[len(self._tag_prefix):].partition(b" ")
+            status, _, text = first[len(self._tag_prefix) :].partition(b" ")
             self.status = status.upper()
             self.text = text
             self.done = True
@@ -205,7 +205,9 @@ def _tokens(segments: list[bytes], literals: list[bytes], start: int) -> Iterato
             m = _TOKEN.match(segment, pos)
             if m is None:
                 if segment[pos:].strip():
-                    raise MailServerError(f"cannot parse FETCH response near {segment[pos:pos + 80]!r}")
+                    raise MailServerError(
+                        f"cannot parse FETCH response near {segment[pos : pos + 80]!r}"
+                    )
                 break
             pos = m.end()
             if m.group(1) is not None:

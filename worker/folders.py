@@ -17,25 +17,91 @@ __all__ = ["FolderPlan", "plan_folders", "NAMES"]
 #: path component and with its whole name.
 NAMES: dict[str, frozenset[str]] = {
     "drafts": frozenset(
-        {"drafts", "draft", "下書き", "草稿", "entwürfe", "brouillons", "borradores", "bozze",
-         "concepten", "utkast", "rascunhos", "черновики", "[gmail]/drafts", "inbox/drafts"}
+        {
+            "drafts",
+            "draft",
+            "下書き",
+            "草稿",
+            "entwürfe",
+            "brouillons",
+            "borradores",
+            "bozze",
+            "concepten",
+            "utkast",
+            "rascunhos",
+            "черновики",
+            "[gmail]/drafts",
+            "inbox/drafts",
+        }
     ),
     "junk": frozenset(
-        {"junk", "spam", "junk e-mail", "junk email", "junk mail", "bulk mail", "迷惑メール",
-         "spam-verdacht", "courrier indésirable", "indésirables", "correo no deseado",
-         "posta indesiderata", "ongewenste e-mail", "[gmail]/spam", "垃圾邮件", "спам"}
+        {
+            "junk",
+            "spam",
+            "junk e-mail",
+            "junk email",
+            "junk mail",
+            "bulk mail",
+            "迷惑メール",
+            "spam-verdacht",
+            "courrier indésirable",
+            "indésirables",
+            "correo no deseado",
+            "posta indesiderata",
+            "ongewenste e-mail",
+            "[gmail]/spam",
+            "垃圾邮件",
+            "спам",
+        }
     ),
     "trash": frozenset(
-        {"trash", "deleted items", "deleted messages", "bin", "papierkorb", "gelöschte elemente",
-         "corbeille", "éléments supprimés", "papelera", "elementos eliminados", "cestino",
-         "posta eliminata", "prullenbak", "verwijderde items", "ゴミ箱", "削除済みアイテム",
-         "已删除邮件", "корзина", "[gmail]/trash", "[gmail]/bin"}
+        {
+            "trash",
+            "deleted items",
+            "deleted messages",
+            "bin",
+            "papierkorb",
+            "gelöschte elemente",
+            "corbeille",
+            "éléments supprimés",
+            "papelera",
+            "elementos eliminados",
+            "cestino",
+            "posta eliminata",
+            "prullenbak",
+            "verwijderde items",
+            "ゴミ箱",
+            "削除済みアイテム",
+            "已删除邮件",
+            "корзина",
+            "[gmail]/trash",
+            "[gmail]/bin",
+        }
     ),
     "sent": frozenset(
-        {"sent", "sent items", "sent messages", "sent mail", "送信済み", "送信済みアイテム",
-         "送信済みメール", "gesendet", "gesendete elemente", "gesendete objekte", "envoyés",
-         "éléments envoyés", "messages envoyés", "enviados", "elementos enviados", "inviata",
-         "posta inviata", "verzonden items", "已发送", "отправленные", "[gmail]/sent mail"}
+        {
+            "sent",
+            "sent items",
+            "sent messages",
+            "sent mail",
+            "送信済み",
+            "送信済みアイテム",
+            "送信済みメール",
+            "gesendet",
+            "gesendete elemente",
+            "gesendete objekte",
+            "envoyés",
+            "éléments envoyés",
+            "messages envoyés",
+            "enviados",
+            "elementos enviados",
+            "inviata",
+            "posta inviata",
+            "verzonden items",
+            "已发送",
+            "отправленные",
+            "[gmail]/sent mail",
+        }
     ),
 }
 
@@ -78,8 +144,11 @@ def plan_folders(listing: Iterable[Listing]) -> FolderPlan:
     roles: dict[str, str | None] = {}
     for role, flag in _ROLE_FLAG.items():
         roles[role] = by_flag(flag) or next(
-            (name for flags, delim, name in entries
-             if b"\\noselect" not in flags and _role_by_name(name, delim) == role),
+            (
+                name
+                for flags, delim, name in entries
+                if b"\\noselect" not in flags and _role_by_name(name, delim) == role
+            ),
             None,
         )
     all_mail = by_flag(b"\\all")

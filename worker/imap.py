@@ -28,7 +28,9 @@ def tls_context(ca_file: str | None) -> ssl.SSLContext:
     return context
 
 
-def connect(account: Account, secret: SecretLookup | None = None, *, timeout: float | None = None) -> imapclient.IMAPClient:
+def connect(
+    account: Account, secret: SecretLookup | None = None, *, timeout: float | None = None
+) -> imapclient.IMAPClient:
     """A logged-in :class:`imapclient.IMAPClient` for the account.
 
     Raises :class:`ServerUnreachable` (naming ``host:port``) or

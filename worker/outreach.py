@@ -88,7 +88,9 @@ def drafts_folder(client: imapclient.IMAPClient) -> str:
     try:
         client.create_folder("Drafts")
     except IMAPClientError as exc:
-        raise FolderError(f"there is no Drafts folder and creating one failed: {exc}", folder="Drafts") from None
+        raise FolderError(
+            f"there is no Drafts folder and creating one failed: {exc}", folder="Drafts"
+        ) from None
     return "Drafts"
 
 
@@ -107,8 +109,10 @@ def kizuna_drafts_on_server(client: imapclient.IMAPClient, folder: str) -> dict[
         uids = client.search(["HEADER", "X-Kizuna-Id", ""])
         found: dict[str, int] = {}
         for start in range(0, len(uids), 500):
-            chunk = uids[start:start + 500]
-            for uid, data in client.fetch(chunk, ["BODY.PEEK[HEADER.FIELDS (X-KIZUNA-ID)]"]).items():
+            chunk = uids[start : start + 500]
+            for uid, data in client.fetch(
+                chunk, ["BODY.PEEK[HEADER.FIELDS (X-KIZUNA-ID)]"]
+            ).items():
                 raw = data.get(b"BODY[HEADER.FIELDS (X-KIZUNA-ID)]", b"") or b""
                 for line in raw.decode("utf-8", "replace").splitlines():
                     name, _, value = line.partition(":")
@@ -133,9 +137,12 @@ class Outreach:
     # -- state ---------------------------------------------------------------------------
 
     def rows(self) -> list[dict[str, object]]:
-        return [dict(r) for r in self.store.query(
-            "SELECT * FROM reconnections WHERE kind = 'reconnection' ORDER BY created_at"
-        )]
+        return [
+            dict(r)
+            for r in self.store.query(
+                "SELECT * FROM reconnections WHERE kind = 'reconnection' ORDER BY created_at"
+            )
+        ]
 
     def _set_status(self, rid: str, status: str, **extra: object) -> None:
         sets = ", ".join(["status = ?", "updated_at = ?", *(f"{k} = ?" for k in extra)])
@@ -211,8 +218,17 @@ class Outreach:
             db.execute(
                 "INSERT OR IGNORE INTO reconnections (id, email, kind, status, subject, message_id, "
                 "language, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
-                (rid, facts.recipients[0].email, "reconnection", "pending", facts.subject,
-                 facts.message_id or "", "", now, now),
+                (
+                    rid,
+                    facts.recipients[0].email,
+                    "reconnection",
+                    "pending",
+                    facts.subject,
+                    facts.message_id or "",
+                    "",
+                    now,
+                    now,
+                ),
             )
 
     def blocked(self, now: datetime) -> dict[str, tuple[str, bool, str]]:
@@ -226,19 +242,27 @@ class Outreach:
         for row in self.rows():
             email, status = str(row["email"]), str(row["status"])
             if status in ACTIVE:
-                why = ("reconnection sent, waiting for a reply" if status == "sent"
-                       else "a reconnection draft is already pending")
+                why = (
+                    "reconnection sent, waiting for a reply"
+                    if status == "sent"
+                    else "a reconnection draft is already pending"
+                )
                 reasons[email] = (why, False, "sent" if status == "sent" else "pending")
             elif status == "declined" and email not in reasons:
                 until = datetime.fromisoformat(str(row["updated_at"])) + window
                 if until > now:
                     reasons[email] = (
-                        f"you deleted the last draft unsent; not again before {until.date()}", True, "declined")
+                        f"you deleted the last draft unsent; not again before {until.date()}",
+                        True,
+                        "declined",
+                    )
         return reasons
 
     # -- drafting ------------------------------------------------------------------------
 
-    def select(self, emails: Sequence[str], limit: int | None, now: datetime) -> tuple[list[Contact], list[Skipped]]:
+    def select(
+        self, emails: Sequence[str], limit: int | None, now: datetime
+    ) -> tuple[list[Contact], list[Skipped]]:
         """Whom to write to: the named contacts, or the top-ranked dormant ones."""
         cap = self.config.outreach.max_drafts_per_run
         limit = cap if limit is None else min(limit, cap)
@@ -250,7 +274,9 @@ class Outreach:
             for email in dict.fromkeys(e.strip().lower() for e in emails):
                 contact = index.get(email)
                 if contact is None:
-                    skipped.append(Skipped(email, "not a contact (no personal mail both ways)", "not-contact"))
+                    skipped.append(
+                        Skipped(email, "not a contact (no personal mail both ways)", "not-contact")
+                    )
                 elif contact.excluded:
                     skipped.append(Skipped(email, "excluded by policy.exclude", "excluded"))
                 elif email in blocked and not blocked[email][1]:
@@ -258,18 +284,27 @@ class Outreach:
                 else:
                     chosen.append(contact)
         else:
-            candidates = [c for c in self.kizuna.contacts(dormant=True, now=now) if c.email not in blocked]
+            candidates = [
+                c for c in self.kizuna.contacts(dormant=True, now=now) if c.email not in blocked
+            ]
             chosen = rank_dormant(candidates, now)
         if len(chosen) > limit:
             for contact in chosen[limit:] if emails else ():
-                skipped.append(Skipped(contact.email, f"over the limit of {limit} drafts per run", "limit"))
+                skipped.append(
+                    Skipped(contact.email, f"over the limit of {limit} drafts per run", "limit")
+                )
             chosen = chosen[:limit]
         return chosen, skipped
 
     def compose(self, contact: Contact, now: datetime) -> tuple[Draft, list[str]]:
         language = choose_language(self.config.outreach.language, contact)
-        draft = render_reconnection(contact, Profile.of(self.config), language, now,
-                                    override_dir=self.config.template_override)
+        draft = render_reconnection(
+            contact,
+            Profile.of(self.config),
+            language,
+            now,
+            override_dir=self.config.template_override,
+        )
         return draft, check_tone(draft.body, language)
 
     def run(
@@ -302,23 +337,46 @@ class Outreach:
         rid = f"reconnect-{uuid.uuid4()}"
         account = self.config.account
         msg = build_draft(
-            from_name=account.display_name, from_addr=account.addresses[0],
-            to_name=contact.name, to_addr=contact.email,
-            subject=draft.subject, body=draft.body, kizuna_id=rid, now=now,
+            from_name=account.display_name,
+            from_addr=account.addresses[0],
+            to_name=contact.name,
+            to_addr=contact.email,
+            subject=draft.subject,
+            body=draft.body,
+            kizuna_id=rid,
+            now=now,
         )
-        outcome = DraftOutcome(contact.email, draft.subject, str(msg["Message-ID"]), draft.language,
-                               rid, draft.body, warnings)
+        outcome = DraftOutcome(
+            contact.email,
+            draft.subject,
+            str(msg["Message-ID"]),
+            draft.language,
+            rid,
+            draft.body,
+            warnings,
+        )
         outcome._raw = bytes(msg)  # type: ignore[attr-defined]
         return outcome
 
-    def _write(self, client: imapclient.IMAPClient, folder: str, contact: Contact, outcome: DraftOutcome) -> None:
+    def _write(
+        self, client: imapclient.IMAPClient, folder: str, contact: Contact, outcome: DraftOutcome
+    ) -> None:
         stamp = datetime.now(UTC).isoformat()
         with self.store.transaction() as db:
             db.execute(
                 "INSERT INTO reconnections (id, email, kind, status, subject, message_id, language, "
                 "created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?)",
-                (outcome.kizuna_id, contact.email, "reconnection", "appending", outcome.subject,
-                 outcome.message_id, outcome.language, stamp, stamp),
+                (
+                    outcome.kizuna_id,
+                    contact.email,
+                    "reconnection",
+                    "appending",
+                    outcome.subject,
+                    outcome.message_id,
+                    outcome.language,
+                    stamp,
+                    stamp,
+                ),
             )
         append_draft(client, folder, outcome._raw)  # type: ignore[attr-defined]
         self._recorded(outcome.kizuna_id)
@@ -334,7 +392,9 @@ def status_text(row: dict[str, object], declined_days: int) -> str:
     if status == "declined":
         until = datetime.fromisoformat(str(row["updated_at"])) + timedelta(days=declined_days)
         return f"declined (no draft before {until.date()})"
-    return {"appending": "draft pending", "pending": "draft pending", "sent": "sent, awaiting reply",
-            "replied": "replied"}.get(status, status)
-
-
+    return {
+        "appending": "draft pending",
+        "pending": "draft pending",
+        "sent": "sent, awaiting reply",
+        "replied": "replied",
+    }.get(status, status)

@@ -175,13 +175,16 @@ class Reminders:
         """Pending reminders whose time has come."""
         stamp = encode_due(now or datetime.now(UTC))
         rows = self.store.query(
-            "SELECT * FROM reminders WHERE status = 'pending' AND due <= ? ORDER BY due, id", (stamp,)
+            "SELECT * FROM reminders WHERE status = 'pending' AND due <= ? ORDER BY due, id",
+            (stamp,),
         )
         return [Reminder.from_row(r) for r in rows]
 
     def counts(self) -> dict[str, int]:
-        return {r[0]: int(r[1]) for r in self.store.query(
-            "SELECT status, COUNT(*) FROM reminders GROUP BY status")}
+        return {
+            r[0]: int(r[1])
+            for r in self.store.query("SELECT status, COUNT(*) FROM reminders GROUP BY status")
+        }
 
     # -- queueing --------------------------------------------------------------------
 
@@ -204,15 +207,29 @@ class Reminders:
         cur = db.execute(
             "INSERT OR IGNORE INTO reminders (email, kind, due, status, reconnection, seq, detail, "
             "created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
-            (email.lower(), kind, encode_due(due), reconnection, seq,
-             json.dumps(detail, ensure_ascii=False), stamp, stamp),
+            (
+                email.lower(),
+                kind,
+                encode_due(due),
+                reconnection,
+                seq,
+                json.dumps(detail, ensure_ascii=False),
+                stamp,
+                stamp,
+            ),
         )
         return bool(cur.rowcount)
 
-    def _next_keep_in_touch(self, db: sqlite3.Connection, reminder: Reminder, after: datetime) -> None:
+    def _next_keep_in_touch(
+        self, db: sqlite3.Connection, reminder: Reminder, after: datetime
+    ) -> None:
         self.queue(
-            db, email=reminder.email, kind="keep-in-touch", reconnection=reminder.reconnection,
-            seq=reminder.seq + 1, due=after + timedelta(days=self.keep_in_touch_days),
+            db,
+            email=reminder.email,
+            kind="keep-in-touch",
+            reconnection=reminder.reconnection,
+            seq=reminder.seq + 1,
+            due=after + timedelta(days=self.keep_in_touch_days),
             detail=reminder.detail,
         )
 
@@ -221,7 +238,9 @@ class Reminders:
     def set_status(self, reminder_id: int, status: str, *, now: datetime | None = None) -> Reminder:
         """Mark a reminder ``done`` or ``dismissed`` (from the CLI or the local API)."""
         if status not in USER_STATUSES:
-            raise UsageError(f"a reminder can be set to {' or '.join(USER_STATUSES)}, not {status!r}")
+            raise UsageError(
+                f"a reminder can be set to {' or '.join(USER_STATUSES)}, not {status!r}"
+            )
         now = now or datetime.now(UTC)
         reminder = self.get(reminder_id)
         with self.store.transaction() as db:
@@ -229,7 +248,11 @@ class Reminders:
                 "UPDATE reminders SET status = ?, updated_at = ? WHERE id = ?",
                 (status, encode_due(now), reminder.id),
             )
-            if reminder.kind == "keep-in-touch" and reminder.status == "pending" and status == "done":
+            if (
+                reminder.kind == "keep-in-touch"
+                and reminder.status == "pending"
+                and status == "done"
+            ):
                 # done before the nudge fired: the chain goes on from today
                 self._next_keep_in_touch(db, reminder, now)
         return self.get(reminder.id)
@@ -253,7 +276,9 @@ class Reminders:
     def begin_delivery(self, reminder_id: int, message_id: str) -> None:
         """Record the intent (the prompt's Message-ID) before anything is sent."""
         with self.store.transaction() as db:
-            db.execute("UPDATE reminders SET message_id = ? WHERE id = ?", (message_id, reminder_id))
+            db.execute(
+                "UPDATE reminders SET message_id = ? WHERE id = ?", (message_id, reminder_id)
+            )
 
     def delivered(self, reminder: Reminder, *, now: datetime | None = None) -> None:
         """The prompt went out; a keep-in-touch nudge queues the next one."""

@@ -131,7 +131,9 @@ def match_reply(msg: MessageView, sent: SentReconnection) -> str | None:
     return None
 
 
-def find_reply(messages: Iterable[MessageView], sent: SentReconnection) -> tuple[MessageView, str] | None:
+def find_reply(
+    messages: Iterable[MessageView], sent: SentReconnection
+) -> tuple[MessageView, str] | None:
     """The reply to ``sent`` among ``messages``: a header match first, else the earliest later one."""
     by_headers: list[MessageView] = []
     later: list[MessageView] = []
@@ -172,7 +174,9 @@ class ReplyProcessor:
         self.kizuna = kizuna
         self.config = kizuna.config
         self.store: Store = kizuna.store
-        self.reminders = Reminders(self.store, keep_in_touch_days=self.config.reminders.keep_in_touch_days)
+        self.reminders = Reminders(
+            self.store, keep_in_touch_days=self.config.reminders.keep_in_touch_days
+        )
         self._client: imapclient.IMAPClient | None = None
         self._client_cm: object | None = None
 
@@ -229,14 +233,22 @@ class ReplyProcessor:
 
     def _stamp(self) -> str:
         """What the matching depends on, in one string."""
-        tables = [tuple(row) for row in self.store.query(
-            "SELECT COUNT(*), MAX(updated_at) FROM reconnections UNION ALL "
-            "SELECT COUNT(*), MAX(updated_at) FROM reminders"
-        )]
-        return json.dumps([
-            self.store.messages_version(), tables, sorted(self.config.me),
-            self.config.policy.max_recipients, self.config.reminders.keep_in_touch_days,
-        ])
+        tables = [
+            tuple(row)
+            for row in self.store.query(
+                "SELECT COUNT(*), MAX(updated_at) FROM reconnections UNION ALL "
+                "SELECT COUNT(*), MAX(updated_at) FROM reminders"
+            )
+        ]
+        return json.dumps(
+            [
+                self.store.messages_version(),
+                tables,
+                sorted(self.config.me),
+                self.config.policy.max_recipients,
+                self.config.reminders.keep_in_touch_days,
+            ]
+        )
 
     def sent_reconnections(self) -> list[SentReconnection]:
         found = []
@@ -254,8 +266,11 @@ class ReplyProcessor:
             if sent_at is None:
                 sent_at = datetime.fromisoformat(row["updated_at"])
             language = row["language"] if row["language"] in LANGUAGES else "en"
-            found.append(SentReconnection(row["id"], row["email"], frozenset(ids), sent_at,
-                                          language, row["subject"]))
+            found.append(
+                SentReconnection(
+                    row["id"], row["email"], frozenset(ids), sent_at, language, row["subject"]
+                )
+            )
         return found
 
     def _messages_from(self, email: str) -> list[MessageView]:
@@ -274,7 +289,9 @@ class ReplyProcessor:
             finally:
                 client.unselect_folder()
         except (IMAPClientError, OSError) as exc:
-            log.warning("event=reply_fetch_failed folder=%s uid=%s error=%s", msg.folder, msg.uid, exc)
+            log.warning(
+                "event=reply_fetch_failed folder=%s uid=%s error=%s", msg.folder, msg.uid, exc
+            )
             return None
         raw = data.get(b"BODY[]")
         return parse_reply(raw) if raw else None
@@ -290,8 +307,13 @@ class ReplyProcessor:
         new_text = reply.new_text if reply else ""
         contact = self._contact(sent.email, (reply.sender_name if reply else "") or msg.sender_name)
         subject = (reply.subject if reply and reply.subject else msg.subject) or sent.subject
-        draft = render_thank_you(contact, Profile.of(self.config), sent.language, subject,
-                                 override_dir=self.config.template_override)
+        draft = render_thank_you(
+            contact,
+            Profile.of(self.config),
+            sent.language,
+            subject,
+            override_dir=self.config.template_override,
+        )
         references = [*(reply.references if reply else msg.references)]
         reply_time = min(msg.time, now)
         last_contact = max(filter(None, (contact.last_contact, reply_time)))
@@ -322,21 +344,47 @@ class ReplyProcessor:
             )
             if not cur.rowcount:
                 return  # another pass got there first
-            Reminders.queue(db, email=sent.email, kind="thank-you", due=now, reconnection=sent.id,
-                            detail=thank_detail, now=now)
-            Reminders.queue(db, email=sent.email, kind="gift", reconnection=sent.id, detail=detail,
-                            due=reply_time + timedelta(days=days.gift_after_days), now=now)
+            Reminders.queue(
+                db,
+                email=sent.email,
+                kind="thank-you",
+                due=now,
+                reconnection=sent.id,
+                detail=thank_detail,
+                now=now,
+            )
+            Reminders.queue(
+                db,
+                email=sent.email,
+                kind="gift",
+                reconnection=sent.id,
+                detail=detail,
+                due=reply_time + timedelta(days=days.gift_after_days),
+                now=now,
+            )
             # one keep-in-touch chain per contact: an older one gives way to this one
             db.execute(
                 "UPDATE reminders SET status = 'dismissed', updated_at = ? WHERE email = ? "
                 "AND kind = 'keep-in-touch' AND status = 'pending' AND reconnection != ?",
                 (encode_due(now), sent.email, sent.id),
             )
-            Reminders.queue(db, email=sent.email, kind="keep-in-touch", reconnection=sent.id,
-                            detail=detail, due=last_contact + timedelta(days=days.keep_in_touch_days),
-                            now=now)
-        log.info("event=reply email=%s reconnection=%s match=%s message_id=%s tired=%s",
-                 sent.email, sent.id, how, msg.message_id, detail["tired"])
+            Reminders.queue(
+                db,
+                email=sent.email,
+                kind="keep-in-touch",
+                reconnection=sent.id,
+                detail=detail,
+                due=last_contact + timedelta(days=days.keep_in_touch_days),
+                now=now,
+            )
+        log.info(
+            "event=reply email=%s reconnection=%s match=%s message_id=%s tired=%s",
+            sent.email,
+            sent.id,
+            how,
+            msg.message_id,
+            detail["tired"],
+        )
 
     # -- thank-you drafts ------------------------------------------------------------------
 
@@ -365,18 +413,27 @@ class ReplyProcessor:
     def _draft_status(self, tid: str, status: str) -> None:
         now = datetime.now(UTC).isoformat()
         with self.store.transaction() as db:
-            db.execute("UPDATE reconnections SET status = ?, updated_at = ? WHERE id = ?", (status, now, tid))
+            db.execute(
+                "UPDATE reconnections SET status = ?, updated_at = ? WHERE id = ?",
+                (status, now, tid),
+            )
 
-    def _write_thank_you(self, client: imapclient.IMAPClient, folder: str, tid: str, row: object) -> str:
+    def _write_thank_you(
+        self, client: imapclient.IMAPClient, folder: str, tid: str, row: object
+    ) -> str:
         r = row  # sqlite3.Row
         detail = json.loads(r["detail"])  # type: ignore[index]
         spec = detail.get("draft") or {}
         account = self.config.account
         msg = build_draft(
-            from_name=account.display_name, from_addr=account.addresses[0],
-            to_name=str(spec.get("to_name") or ""), to_addr=r["email"],  # type: ignore[index]
-            subject=str(spec.get("subject") or "Re: Thank you"), body=str(spec.get("body") or ""),
-            kizuna_id=tid, in_reply_to=spec.get("in_reply_to") or None,
+            from_name=account.display_name,
+            from_addr=account.addresses[0],
+            to_name=str(spec.get("to_name") or ""),
+            to_addr=r["email"],  # type: ignore[index]
+            subject=str(spec.get("subject") or "Re: Thank you"),
+            body=str(spec.get("body") or ""),
+            kizuna_id=tid,
+            in_reply_to=spec.get("in_reply_to") or None,
             references=[str(x) for x in spec.get("references") or ()],
             message_id=r["draft_mid"] or None,  # type: ignore[index]
         )
@@ -387,25 +444,45 @@ class ReplyProcessor:
                 "INSERT OR IGNORE INTO reconnections (id, email, kind, status, subject, message_id, "
                 "language, created_at, updated_at, parent, reply_message_id) "
                 "VALUES (?, ?, 'thank-you', 'appending', ?, ?, ?, ?, ?, ?, ?)",
-                (tid, r["email"], str(msg["Subject"]), message_id, detail.get("language") or "en",  # type: ignore[index]
-                 now, now, r["reconnection"], spec.get("in_reply_to")),  # type: ignore[index]
+                (
+                    tid,
+                    r["email"],
+                    str(msg["Subject"]),
+                    message_id,
+                    detail.get("language") or "en",  # type: ignore[index]
+                    now,
+                    now,
+                    r["reconnection"],
+                    spec.get("in_reply_to"),
+                ),  # type: ignore[index]
             )
         append_draft(client, folder, bytes(msg))
         self._draft_status(tid, "pending")
-        log.info("event=thank_you_draft email=%s id=%s subject=%r", r["email"], tid, str(msg["Subject"]))  # type: ignore[index]
+        log.info(
+            "event=thank_you_draft email=%s id=%s subject=%r", r["email"], tid, str(msg["Subject"])
+        )  # type: ignore[index]
         return str(r["email"])  # type: ignore[index]
 
     # -- keep in touch -----------------------------------------------------------------------
 
     def reset_keep_in_touch(self) -> list[str]:
         """Move pending nudges after real contact either way (see :func:`keep_in_touch_due`)."""
-        emails = [r[0] for r in self.store.query(
-            "SELECT DISTINCT email FROM reminders WHERE kind = 'keep-in-touch' AND status = 'pending'")]
+        emails = [
+            r[0]
+            for r in self.store.query(
+                "SELECT DISTINCT email FROM reminders WHERE kind = 'keep-in-touch' AND status = 'pending'"
+            )
+        ]
         moved = []
         for email in emails:
-            found = self.store.contacts(self.config.me, self.config.policy.max_recipients, email=email)
+            found = self.store.contacts(
+                self.config.me, self.config.policy.max_recipients, email=email
+            )
             if found and self.reminders.reset_keep_in_touch(email, found[0].last_contact):
-                log.info("event=keep_in_touch_reset email=%s last_contact=%s",
-                         email, found[0].last_contact.isoformat() if found[0].last_contact else None)
+                log.info(
+                    "event=keep_in_touch_reset email=%s last_contact=%s",
+                    email,
+                    found[0].last_contact.isoformat() if found[0].last_contact else None,
+                )
                 moved.append(email)
         return moved

@@ -108,8 +108,10 @@ def raw_text(value: object) -> str:
         chunks = []
         for chunk, charset in value._chunks:  # type: ignore[attr-defined]  # the raw chunks are what we need
             text = str(chunk)
-            if charset is not None and str(charset) == "unknown-8bit" or (
-                not text.isascii() and any("\udc80" <= ch <= "\udcff" for ch in text)
+            if (
+                charset is not None
+                and str(charset) == "unknown-8bit"
+                or (not text.isascii() and any("\udc80" <= ch <= "\udcff" for ch in text))
             ):
                 text = _guess(_raw_bytes(text))
             chunks.append(text)
@@ -249,7 +251,9 @@ def _parse_addresses(values: Iterable[str]) -> list[Address]:
     found: list[Address] = []
     seen: set[str] = set()
     try:
-        addresses = _list_addresses([v if type(v) is str and v.isascii() else raw_text(v) for v in values])
+        addresses = _list_addresses(
+            [v if type(v) is str and v.isascii() else raw_text(v) for v in values]
+        )
     except Exception:  # noqa: BLE001 - getaddresses fails on some hostile input
         addresses = []
     for address in addresses:
@@ -260,8 +264,12 @@ def _parse_addresses(values: Iterable[str]) -> list[Address]:
     return found
 
 
-_MONTH_NUMBERS = {m: i for i, m in enumerate(
-    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
+_MONTH_NUMBERS = {
+    m: i
+    for i, m in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
 # The canonical RFC 5322 form, for which parsedate_to_datetime's result is plain.
 # ASCII digits only: a date in other digits is left to parsedate_to_datetime.
 _CANONICAL_DATE = re.compile(
@@ -292,7 +300,16 @@ def _canonical_date(m: re.Match[str]) -> datetime:
     day, mon, year, hh, mm, ss, offset = m.groups()
     number = _TWO_DIGITS.__getitem__
     # positional arguments: a keyword costs datetime() a slower argument parser
-    return datetime(int(year), _MONTH_NUMBERS[mon], number(day), number(hh), number(mm), number(ss), 0, _zone(offset))
+    return datetime(
+        int(year),
+        _MONTH_NUMBERS[mon],
+        number(day),
+        number(hh),
+        number(mm),
+        number(ss),
+        0,
+        _zone(offset),
+    )
 
 
 def parse_internaldate(raw: bytes) -> datetime | None:
@@ -309,8 +326,15 @@ def parse_internaldate(raw: bytes) -> datetime | None:
         date, time_, zone = raw.decode("ascii").strip().split(" ")
         day, mon, year = date.split("-")
         hh, mm, ss = time_.split(":")
-        return datetime(int(year), _MONTH_NUMBERS[mon.capitalize()], int(day), int(hh), int(mm), int(ss),
-                        tzinfo=_zone(zone))
+        return datetime(
+            int(year),
+            _MONTH_NUMBERS[mon.capitalize()],
+            int(day),
+            int(hh),
+            int(mm),
+            int(ss),
+            tzinfo=_zone(zone),
+        )
     except (ValueError, KeyError, IndexError, UnicodeDecodeError):
         return None
 
@@ -495,7 +519,9 @@ def _date_value(value: str, internaldate: InternalDate) -> datetime:
 _new_facts = tuple.__new__
 
 
-def _facts_from_fields(fields: Mapping[str, Sequence[str]], internaldate: InternalDate) -> MessageFacts:
+def _facts_from_fields(
+    fields: Mapping[str, Sequence[str]], internaldate: InternalDate
+) -> MessageFacts:
     """The facts of split fields (``{lower-case name: raw values}``).
 
     Equal to :func:`facts_from_message` of the stdlib parser's Message of the
@@ -515,19 +541,24 @@ def _facts_from_fields(fields: Mapping[str, Sequence[str]], internaldate: Intern
     references = get("references")
     kizuna_id = get("x-kizuna-id")
     kizuna_kind = get("x-kizuna-kind")
-    return _new_facts(MessageFacts, (
-        _msgid_text(message_id[0]) if message_id else None,  # message_id
-        _date_value(date[0], internaldate) if date else _date_from_text(None, internaldate),  # date
-        senders[0] if senders else None,  # sender
-        recipients,  # recipients
-        _subject(subject[0]) if subject else "",  # subject
-        _msgid_text(in_reply_to[0]) if in_reply_to else None,  # in_reply_to
-        _references(references[0]) if references else (),  # references
-        automated,  # automated
-        len(recipients),  # recipient_count
-        _text(kizuna_id[0]) or None if kizuna_id else None,  # kizuna_id
-        _text(kizuna_kind[0]) or None if kizuna_kind else None,  # kizuna_kind
-    ))
+    return _new_facts(
+        MessageFacts,
+        (
+            _msgid_text(message_id[0]) if message_id else None,  # message_id
+            _date_value(date[0], internaldate)
+            if date
+            else _date_from_text(None, internaldate),  # date
+            senders[0] if senders else None,  # sender
+            recipients,  # recipients
+            _subject(subject[0]) if subject else "",  # subject
+            _msgid_text(in_reply_to[0]) if in_reply_to else None,  # in_reply_to
+            _references(references[0]) if references else (),  # references
+            automated,  # automated
+            len(recipients),  # recipient_count
+            _text(kizuna_id[0]) or None if kizuna_id else None,  # kizuna_id
+            _text(kizuna_kind[0]) or None if kizuna_kind else None,  # kizuna_kind
+        ),
+    )
 
 
 def _by_name(pairs: list[tuple[str, str]]) -> Mapping[str, Sequence[str]]:
@@ -570,7 +601,11 @@ def parse_headers(raw: bytes, internaldate: InternalDate = None) -> MessageFacts
 
 def is_contact(facts: MessageFacts, max_recipients: int) -> bool:
     """Whether the message counts as personal contact at all (before direction)."""
-    return facts.automated is None and facts.recipient_count <= max_recipients and facts.sender is not None
+    return (
+        facts.automated is None
+        and facts.recipient_count <= max_recipients
+        and facts.sender is not None
+    )
 
 
 def direction(facts: MessageFacts, me: frozenset[str]) -> tuple[str, tuple[str, ...]]:

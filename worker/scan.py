@@ -78,10 +78,12 @@ def uid_ranges(uids: Sequence[int]) -> str:
 
 def _chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
-def _uids_after(client: imapclient.IMAPClient, last_uid: int, uidnext: int, exists: int) -> list[int] | range:
+def _uids_after(
+    client: imapclient.IMAPClient, last_uid: int, uidnext: int, exists: int
+) -> list[int] | range:
     """The selected folder's UIDs above ``last_uid``, sorted.
 
     ``UID SEARCH UID n:*`` also answers the highest UID when none is above n.
@@ -96,11 +98,15 @@ def _uids_after(client: imapclient.IMAPClient, last_uid: int, uidnext: int, exis
     return sorted(u for u in client.search(["UID", f"{last_uid + 1}:*"]) if u > last_uid)
 
 
-def _parse_batch(client: imapclient.IMAPClient, folder: str, uids: Sequence[int]) -> list[tuple[int, MessageFacts]]:
+def _parse_batch(
+    client: imapclient.IMAPClient, folder: str, uids: Sequence[int]
+) -> list[tuple[int, MessageFacts]]:
     """Fetch and parse the header fields of ``uids`` in the selected ``folder``."""
     return [
         (uid, parse_headers(header, idate))
-        for uid, idate, header in fetch_headers(client, uid_ranges(uids), FETCH_FIELDS, folder=folder)
+        for uid, idate, header in fetch_headers(
+            client, uid_ranges(uids), FETCH_FIELDS, folder=folder
+        )
     ]
 
 
@@ -136,7 +142,12 @@ _SPAN = 1 << 32  # batch keys: folder position * _SPAN + batch index
 
 
 def _prefetch_main(
-    config: Config, jobs: list[_Job], batch_size: int, claims: _Claims, out: multiprocessing.Queue, staging: str
+    config: Config,
+    jobs: list[_Job],
+    batch_size: int,
+    claims: _Claims,
+    out: multiprocessing.Queue,
+    staging: str,
 ) -> None:
     """The helper process: claim, fetch, parse and stage batches from the end of the scan backwards."""
     name = ""
@@ -235,7 +246,9 @@ class _Claims:
 class _Prefetch:
     """A helper process working from the end of the scan; :meth:`take` its batches."""
 
-    def __init__(self, config: Config, store: Store, todo: Sequence[tuple[_Job, int]], batch_size: int) -> None:
+    def __init__(
+        self, config: Config, store: Store, todo: Sequence[tuple[_Job, int]], batch_size: int
+    ) -> None:
         """``todo``: each folder's job, with about how many new messages it has (for :meth:`unclaimed`)."""
         ctx = multiprocessing.get_context("fork")
         jobs = [job for job, _ in todo]
@@ -289,8 +302,12 @@ class _Prefetch:
                 break
             except (OSError, EOFError, ValueError):
                 self._give_up("unreachable")
-        return [staged for batches in self.pending.values() for staged in batches.values()
-                if staged not in self.merged]
+        return [
+            staged
+            for batches in self.pending.values()
+            for staged in batches.values()
+            if staged not in self.merged
+        ]
 
     def whole_folder(self, name: str) -> list[tuple[int, ...]] | None:
         """The UID batches of folder ``name`` if the helper staged all of it, else None.
@@ -374,7 +391,12 @@ def _new_counts(
         if cursor is None or cursor.uidvalidity != uidvalidity:
             todo.append(((name, uidvalidity, 0, uidnext, exists), exists))
         elif cursor.uidnext != uidnext or cursor.exists_count != exists:
-            todo.append(((name, uidvalidity, cursor.last_uid, uidnext, exists), max(0, uidnext - cursor.last_uid - 1)))
+            todo.append(
+                (
+                    (name, uidvalidity, cursor.last_uid, uidnext, exists),
+                    max(0, uidnext - cursor.last_uid - 1),
+                )
+            )
     return todo
 
 
@@ -461,7 +483,9 @@ class Scanner:
         helped = bool(todo) and self.parallel and new >= PREFETCH_MIN_MESSAGES and _fork_available()
         try:
             with self.store.bulk_load(bulk), _collector_paused():
-                if helped:  # rows the helper stages may be copied in early: every folder ready first
+                if (
+                    helped
+                ):  # rows the helper stages may be copied in early: every folder ready first
                     for name, status in work:
                         self._cursor(name, status[0])
                     self._prefetch = _Prefetch(self.config, self.store, todo, self.batch_size)
@@ -469,7 +493,9 @@ class Scanner:
                         self._index_at = int(new * EARLY_INDEX_SHARE)
                 for name, status in work:
                     result.new_ids.extend(self._sync(name, status, bar))
-                if self._prefetch is not None:  # copied in early, never reached (the folder changed)
+                if (
+                    self._prefetch is not None
+                ):  # copied in early, never reached (the folder changed)
                     for ids in self._prefetch.merged.values():
                         result.new_ids.extend(ids)
                     self._prefetch.release()  # the helper exits while the load is finished

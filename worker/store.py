@@ -40,7 +40,14 @@ from .model import Contact, MessageFacts
 from .rules import normalize_subject
 
 __all__ = [
-    "Store", "FolderCursor", "MIGRATIONS", "Staging", "StagedBatch", "message_rows", "encode_time", "decode_time",
+    "Store",
+    "FolderCursor",
+    "MIGRATIONS",
+    "Staging",
+    "StagedBatch",
+    "message_rows",
+    "encode_time",
+    "decode_time",
 ]
 
 Migration = Callable[[sqlite3.Connection], None]
@@ -96,7 +103,7 @@ def _m1_scan(db: sqlite3.Connection) -> None:
         );
         CREATE INDEX recipients_msg ON recipients (msg);
         CREATE INDEX recipients_email ON recipients (email);
-        """
+        """,
     )
 
 
@@ -177,7 +184,10 @@ def _m6_keys_without_message_id(db: sqlite3.Connection) -> None:
     ).fetchall()
     db.executemany(
         "UPDATE messages SET mkey = ? WHERE id = ?",
-        [(content_key(tkey, sender, subject, json.loads(emails)), msg) for msg, tkey, sender, subject, emails in rows],
+        [
+            (content_key(tkey, sender, subject, json.loads(emails)), msg)
+            for msg, tkey, sender, subject, emails in rows
+        ],
     )
     if rows:
         Store._messages_changed(db)
@@ -199,7 +209,9 @@ _MESSAGE_INDEXES = {
     "messages_sender": "CREATE INDEX IF NOT EXISTS messages_sender ON messages (sender)",
     "recipients_msg": "CREATE INDEX IF NOT EXISTS recipients_msg ON recipients (msg)",
 }
-_BULK_CHECKPOINT_ROWS = 250_000  # rows written (about 100k messages, 60 MB of WAL) between checkpoints
+_BULK_CHECKPOINT_ROWS = (
+    250_000  # rows written (about 100k messages, 60 MB of WAL) between checkpoints
+)
 _MESSAGE_COLUMNS = (
     "id, folder, uid, mkey, message_id, tkey, sender, sender_name, subject, thread, "
     "in_reply_to, refs, automated, rcpt_count, kizuna_id, kizuna_kind"
@@ -208,10 +220,15 @@ _MESSAGE_COLUMNS = (
 # AttributeError made and dropped, ~3,300 instructions); a message row has several. The
 # columns that are only ever a non-empty text or NULL are bound as "" for
 # "none" instead, and NULLIF stores NULL.
-_OPTIONAL_TEXT = frozenset({"message_id", "in_reply_to", "refs", "automated", "kizuna_id", "kizuna_kind"})
+_OPTIONAL_TEXT = frozenset(
+    {"message_id", "in_reply_to", "refs", "automated", "kizuna_id", "kizuna_kind"}
+)
 _INSERT_MESSAGE = "INSERT INTO messages ({}) VALUES ({})".format(
     _MESSAGE_COLUMNS,
-    ", ".join("NULLIF(?, '')" if column in _OPTIONAL_TEXT else "?" for column in _MESSAGE_COLUMNS.split(", ")),
+    ", ".join(
+        "NULLIF(?, '')" if column in _OPTIONAL_TEXT else "?"
+        for column in _MESSAGE_COLUMNS.split(", ")
+    ),
 )
 _INSERT_RECIPIENT = "INSERT INTO recipients (msg, email, name) VALUES (?, ?, ?)"
 # Rows per INSERT statement: each statement costs SQLite a program start and
@@ -225,7 +242,10 @@ def _insert_rows(db: sqlite3.Connection, sql: str, rows: Sequence[tuple[object, 
     per = _ROWS_PER_INSERT
     whole = len(rows) - len(rows) % per
     if whole:
-        db.executemany(_many_rows(sql), [tuple(chain.from_iterable(rows[i:i + per])) for i in range(0, whole, per)])
+        db.executemany(
+            _many_rows(sql),
+            [tuple(chain.from_iterable(rows[i : i + per])) for i in range(0, whole, per)],
+        )
     if whole < len(rows):
         db.executemany(sql, rows[whole:])
 
@@ -242,7 +262,9 @@ def _next_id(db: sqlite3.Connection) -> int:
     return int(db.execute("SELECT COALESCE(MAX(id), 0) FROM messages").fetchone()[0]) + 1
 
 
-def content_key(tkey: int, sender: str | None, subject: str | None, recipients: Iterable[str]) -> str:
+def content_key(
+    tkey: int, sender: str | None, subject: str | None, recipients: Iterable[str]
+) -> str:
     """The key (``mkey``) of a message without a Message-ID: its time, sender, subject and recipients.
 
     A message copied into several folders has the same key in each, so it
@@ -278,24 +300,26 @@ def message_rows(
         recipients = facts.recipients
         message_id = facts.message_id
         references = facts.references
-        add_message((
-            msg,
-            folder,
-            uid,
-            message_id or content_key(tkey, email, subject, (a.email for a in recipients)),
-            message_id or "",
-            tkey,
-            email,
-            name,
-            subject,
-            _thread_key(subject),
-            facts.in_reply_to or "",
-            " ".join(references) if references else "",
-            facts.automated or "",
-            facts.recipient_count,
-            facts.kizuna_id or "",
-            facts.kizuna_kind or "",
-        ))
+        add_message(
+            (
+                msg,
+                folder,
+                uid,
+                message_id or content_key(tkey, email, subject, (a.email for a in recipients)),
+                message_id or "",
+                tkey,
+                email,
+                name,
+                subject,
+                _thread_key(subject),
+                facts.in_reply_to or "",
+                " ".join(references) if references else "",
+                facts.automated or "",
+                facts.recipient_count,
+                facts.kizuna_id or "",
+                facts.kizuna_kind or "",
+            )
+        )
         for address in recipients:
             add_recipient((msg, address.email, address.name))
         msg += 1
@@ -335,10 +359,16 @@ class Staging:
         # into the file once more when the last connection closes.
         self.db.execute("PRAGMA journal_mode=OFF")
         self.db.execute("PRAGMA synchronous=OFF")
-        self.db.execute(f"CREATE TABLE IF NOT EXISTS messages ({_MESSAGE_COLUMNS.replace('id, ', 'id INTEGER PRIMARY KEY, ', 1)})")
-        self.db.execute("CREATE TABLE IF NOT EXISTS recipients (msg INTEGER NOT NULL, email TEXT NOT NULL, name TEXT)")
+        self.db.execute(
+            f"CREATE TABLE IF NOT EXISTS messages ({_MESSAGE_COLUMNS.replace('id, ', 'id INTEGER PRIMARY KEY, ', 1)})"
+        )
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS recipients (msg INTEGER NOT NULL, email TEXT NOT NULL, name TEXT)"
+        )
         self.next_id = _next_id(self.db)
-        self.next_recipient = int(self.db.execute("SELECT COALESCE(MAX(rowid), 0) FROM recipients").fetchone()[0]) + 1
+        self.next_recipient = (
+            int(self.db.execute("SELECT COALESCE(MAX(rowid), 0) FROM recipients").fetchone()[0]) + 1
+        )
 
     def add(self, folder: str, batch: Iterable[tuple[int, MessageFacts]]) -> StagedBatch:
         """Stage a batch (committed when this returns) and say where it is."""
@@ -349,7 +379,9 @@ class Staging:
         # one writer and no deletes: SQLite numbers the rows on from the last, as counted here
         _insert_rows(self.db, _INSERT_RECIPIENT, rows_r)
         self.db.execute("COMMIT")
-        staged = StagedBatch(self.next_id, self.next_id + len(rows_m) - 1, first_r, first_r + len(rows_r) - 1)
+        staged = StagedBatch(
+            self.next_id, self.next_id + len(rows_m) - 1, first_r, first_r + len(rows_r) - 1
+        )
         self.next_id += len(rows_m)
         self.next_recipient += len(rows_r)
         return staged
@@ -424,7 +456,9 @@ class Store:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA cache_size=-32768")  # 32 MB: index upkeep on big scans
-            self.db.execute("PRAGMA journal_size_limit=67108864")  # a WAL grown by a bulk load shrinks back
+            self.db.execute(
+                "PRAGMA journal_size_limit=67108864"
+            )  # a WAL grown by a bulk load shrinks back
             self.db.execute("PRAGMA foreign_keys=ON")
             for suffix in ("", "-wal", "-shm"):
                 extra = Path(str(self.path) + suffix)
@@ -477,7 +511,9 @@ class Store:
                 if self._bulk:
                     self._after_bulk_commit()
 
-    def query(self, sql: str, params: Sequence[object] | dict[str, object] = ()) -> list[sqlite3.Row]:
+    def query(
+        self, sql: str, params: Sequence[object] | dict[str, object] = ()
+    ) -> list[sqlite3.Row]:
         with self.lock:
             try:
                 cursor = self.db.execute(sql, params)
@@ -587,7 +623,8 @@ class Store:
 
     def _forget_folder_messages(self, db: sqlite3.Connection, folder: str) -> None:
         db.execute(
-            "DELETE FROM recipients WHERE msg IN (SELECT id FROM messages WHERE folder = ?)", (folder,)
+            "DELETE FROM recipients WHERE msg IN (SELECT id FROM messages WHERE folder = ?)",
+            (folder,),
         )
         db.execute("DELETE FROM messages WHERE folder = ?", (folder,))
         self._messages_changed(db)
@@ -640,10 +677,13 @@ class Store:
         if not batch:
             return []
         uids = [uid for uid, _ in batch]
-        known = {row[0] for row in db.execute(
-            "SELECT uid FROM messages WHERE folder = ? AND uid BETWEEN ? AND ?",
-            (folder, min(uids), max(uids)),
-        )}
+        known = {
+            row[0]
+            for row in db.execute(
+                "SELECT uid FROM messages WHERE folder = ? AND uid BETWEEN ? AND ?",
+                (folder, min(uids), max(uids)),
+            )
+        }
         if known:
             fresh = []
             for uid, facts in batch:
@@ -703,9 +743,13 @@ class Store:
         if inserted == count:
             db.execute(recipients, (shift, batch.first_recipient, batch.last_recipient))
             return list(range(base, base + count))
-        ids = [row[0] for row in db.execute(
-            "SELECT id FROM messages WHERE id BETWEEN ? AND ? ORDER BY id", (base, base + count - 1)
-        )]
+        ids = [
+            row[0]
+            for row in db.execute(
+                "SELECT id FROM messages WHERE id BETWEEN ? AND ? ORDER BY id",
+                (base, base + count - 1),
+            )
+        ]
         db.execute(
             recipients + " AND msg + ? IN (SELECT id FROM messages WHERE id BETWEEN ? AND ?)",
             (shift, batch.first_recipient, batch.last_recipient, shift, base, base + count - 1),
@@ -792,7 +836,9 @@ class Store:
             pass
 
     def _build_missing_indexes(self) -> None:
-        present = {row[0] for row in self.query("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        present = {
+            row[0] for row in self.query("SELECT name FROM sqlite_master WHERE type = 'index'")
+        }
         missing = [name for name in _MESSAGE_INDEXES if name not in present]
         if missing:  # the tables exist: the migrations ran first
             with self.transaction() as db:
@@ -800,7 +846,9 @@ class Store:
                     db.execute(_MESSAGE_INDEXES[name])
 
     def folder_uids(self, folder: str) -> set[int]:
-        return {row[0] for row in self.query("SELECT uid FROM messages WHERE folder = ?", (folder,))}
+        return {
+            row[0] for row in self.query("SELECT uid FROM messages WHERE folder = ?", (folder,))
+        }
 
     def folder_count(self, folder: str) -> int:
         return int(self.query("SELECT COUNT(*) FROM messages WHERE folder = ?", (folder,))[0][0])
@@ -810,7 +858,7 @@ class Store:
         uids = sorted(uids)
         removed = 0
         for start in range(0, len(uids), 500):  # below SQLite's bound-parameter limit
-            chunk = uids[start:start + 500]
+            chunk = uids[start : start + 500]
             marks = ",".join("?" * len(chunk))
             db.execute(
                 f"DELETE FROM recipients WHERE msg IN "
@@ -830,7 +878,8 @@ class Store:
     def message_count(self) -> int:
         """Messages indexed, a message in several folders counted once."""
         return self.cached(
-            "message_count", lambda: int(self.query("SELECT COUNT(DISTINCT mkey) FROM messages")[0][0])
+            "message_count",
+            lambda: int(self.query("SELECT COUNT(DISTINCT mkey) FROM messages")[0][0]),
         )
 
     # -- contacts ------------------------------------------------------------------
@@ -939,5 +988,3 @@ def _state_error(exc: sqlite3.OperationalError, path: Path) -> StateError:
     if "disk" in text or "full" in text:
         return StateError(f"cannot write state {path}: {text} (is the disk full?)")
     return StateError(f"state {path}: {text}")
-
-

@@ -118,8 +118,12 @@ class FolderWatcher(threading.Thread):
             except Exception as exc:  # noqa: BLE001 - any failure means: reconnect
                 delay = backoff(failures, cap=self.max_backoff)
                 failures += 1
-                log.warning("event=watch_lost folder=%s error=%r retry_in=%.0fs",
-                            self.label, str(exc) or type(exc).__name__, delay)
+                log.warning(
+                    "event=watch_lost folder=%s error=%r retry_in=%.0fs",
+                    self.label,
+                    str(exc) or type(exc).__name__,
+                    delay,
+                )
                 self.stopping.wait(delay)
             finally:
                 self.connected.clear()
@@ -143,8 +147,12 @@ class FolderWatcher(threading.Thread):
             return
         idle = self.use_idle and client.has_capability("IDLE")
         self.sessions += 1
-        log.info("event=watch_connected folder=%s mode=%s session=%s",
-                 folder, "idle" if idle else "poll", self.sessions)
+        log.info(
+            "event=watch_connected folder=%s mode=%s session=%s",
+            folder,
+            "idle" if idle else "poll",
+            self.sessions,
+        )
         self.connected.set()
         if self.sessions > 1:
             self.on_activity()  # mail may have arrived while we were away

@@ -13,7 +13,9 @@ from pathlib import Path
 from .factories import ROOT, Cli
 
 
-def wait_for(predicate: Callable[[], object], timeout: float = 20.0, what: str = "condition") -> object:
+def wait_for(
+    predicate: Callable[[], object], timeout: float = 20.0, what: str = "condition"
+) -> object:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
@@ -36,26 +38,34 @@ class DaemonProcess:
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "worker", "--config", str(self.cli.config), "run"],
-            stdout=subprocess.DEVNULL, stderr=log, cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            cwd=ROOT,
         )
         log.close()
 
         def ready() -> bool:
             assert self.proc is not None
             if self.proc.poll() is not None:
-                raise AssertionError(f"the daemon exited with {self.proc.returncode}:\n{self.log()[-3000:]}")
+                raise AssertionError(
+                    f"the daemon exited with {self.proc.returncode}:\n{self.log()[-3000:]}"
+                )
             return self.log().count("event=watch_connected") >= 2 and "event=cycle " in self.log()
 
         try:
             # generous: a loaded CI machine may start Python slowly; this bounds a hang, it times nothing
-            wait_for(ready, timeout=60, what="the daemon to start, watch INBOX and Sent and finish its first cycle")
+            wait_for(
+                ready,
+                timeout=60,
+                what="the daemon to start, watch INBOX and Sent and finish its first cycle",
+            )
         except AssertionError as exc:
             raise AssertionError(f"{exc}\ndaemon log:\n{self.log()[-3000:]}") from None
         return self
 
     def log(self) -> str:
         """This run's log so far."""
-        return self.log_path.read_bytes()[self._offset:].decode(errors="replace")
+        return self.log_path.read_bytes()[self._offset :].decode(errors="replace")
 
     def cycles(self) -> int:
         return self.log().count("event=cycle ")
@@ -65,6 +75,7 @@ class DaemonProcess:
 
     def wait_indexed(self, mark: int, count: int) -> None:
         """Wait until cycles logged after ``mark`` scanned (and so processed) ``count`` new messages."""
+
         def seen() -> bool:
             found = re.findall(r"event=cycle new_messages=(\d+)", self.log()[mark:])
             return sum(int(n) for n in found) >= count

@@ -59,8 +59,13 @@ class Cli:
     config: Path
     state: Path
 
-    def __call__(self, *args: str, input: str | None = None, env: dict[str, str] | None = None,
-                 timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    def __call__(
+        self,
+        *args: str,
+        input: str | None = None,
+        env: dict[str, str] | None = None,
+        timeout: float = 120,
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "worker", "--config", str(self.config), *args],
             capture_output=True,
@@ -83,10 +88,24 @@ ME = ["me@example.com", "me@old-job.example"]
 def alice_mailbox(server: DevMail) -> None:
     """Alice Smith: one exchange each way in January 2016 (a dormant contact)."""
     w = server.write_maildir
-    w("Sent", message("me@example.com", "Alice Smith <alice@example.net>", "Berlin conference",
-                      "Mon, 04 Jan 2016 10:00:00 +0000"))
-    w("INBOX", message("Alice Smith <alice@example.net>", "me@example.com", "Re: Berlin conference",
-                       "Tue, 05 Jan 2016 10:00:00 +0000"))
+    w(
+        "Sent",
+        message(
+            "me@example.com",
+            "Alice Smith <alice@example.net>",
+            "Berlin conference",
+            "Mon, 04 Jan 2016 10:00:00 +0000",
+        ),
+    )
+    w(
+        "INBOX",
+        message(
+            "Alice Smith <alice@example.net>",
+            "me@example.com",
+            "Re: Berlin conference",
+            "Tue, 05 Jan 2016 10:00:00 +0000",
+        ),
+    )
     server.fix_ownership()
 
 
@@ -94,17 +113,42 @@ def sample_mailbox(server: DevMail) -> None:
     """Alice (2016), 山田 太郎 (2014, Japanese) and a bank (for policy.exclude): all dormant."""
     alice_mailbox(server)
     w = server.write_maildir
-    w("Sent", message("me@example.com", "=?UTF-8?B?5bGx55SwIOWkqumDjg==?= <taro@example.jp>",
-                      "=?UTF-8?B?5YuJ5by35Lya44Gu6LOH5paZ?=", "Mon, 04 Jan 2014 10:00:00 +0900"))
-    w("INBOX", message("=?UTF-8?B?5bGx55SwIOWkqumDjg==?= <taro@example.jp>", "me@example.com",
-                       "=?UTF-8?B?UmU6IOWLieW8t+S8muOBruizh+aWmQ==?=", "Tue, 05 Jan 2014 10:00:00 +0900"))
-    w("Sent", message("me@example.com", "bank@bank.example", "q", "Mon, 04 Jan 2016 10:00:00 +0000"))
-    w("INBOX", message("bank@bank.example", "me@example.com", "a", "Tue, 05 Jan 2016 10:00:00 +0000"))
+    w(
+        "Sent",
+        message(
+            "me@example.com",
+            "=?UTF-8?B?5bGx55SwIOWkqumDjg==?= <taro@example.jp>",
+            "=?UTF-8?B?5YuJ5by35Lya44Gu6LOH5paZ?=",
+            "Mon, 04 Jan 2014 10:00:00 +0900",
+        ),
+    )
+    w(
+        "INBOX",
+        message(
+            "=?UTF-8?B?5bGx55SwIOWkqumDjg==?= <taro@example.jp>",
+            "me@example.com",
+            "=?UTF-8?B?UmU6IOWLieW8t+S8muOBruizh+aWmQ==?=",
+            "Tue, 05 Jan 2014 10:00:00 +0900",
+        ),
+    )
+    w(
+        "Sent",
+        message("me@example.com", "bank@bank.example", "q", "Mon, 04 Jan 2016 10:00:00 +0000"),
+    )
+    w(
+        "INBOX",
+        message("bank@bank.example", "me@example.com", "a", "Tue, 05 Jan 2016 10:00:00 +0000"),
+    )
     server.fix_ownership()
 
 
-def write_config(dovecot: DevMail, tmp_path: Path, addresses: list[str] | None = None,
-                 account: dict[str, object | None] | None = None, **sections: dict[str, object]) -> Cli:
+def write_config(
+    dovecot: DevMail,
+    tmp_path: Path,
+    addresses: list[str] | None = None,
+    account: dict[str, object | None] | None = None,
+    **sections: dict[str, object],
+) -> Cli:
     """A config for ``dovecot`` in ``tmp_path`` (``account`` overrides [account] keys)."""
     tmp_path.mkdir(parents=True, exist_ok=True)
     state = tmp_path / "state" / "state.db"
@@ -113,7 +157,9 @@ def write_config(dovecot: DevMail, tmp_path: Path, addresses: list[str] | None =
     return Cli(config, state)
 
 
-def drafts_with_flags(server: DevMail) -> list[tuple[tuple[bytes, ...], email.message.EmailMessage]]:
+def drafts_with_flags(
+    server: DevMail,
+) -> list[tuple[tuple[bytes, ...], email.message.EmailMessage]]:
     with server.client() as client:
         client.select_folder("Drafts", readonly=True)
         fetched = client.fetch(client.search(["ALL"]), ["FLAGS", "BODY.PEEK[]"])
@@ -127,5 +173,7 @@ def drafts_on_server(server: DevMail) -> list[email.message.EmailMessage]:
     with server.client() as client:
         client.select_folder("Drafts", readonly=True)
         fetched = client.fetch(client.search(["ALL"]), ["BODY.PEEK[]"])
-    return [email.message_from_bytes(d[b"BODY[]"], policy=email.policy.default)
-            for _, d in sorted(fetched.items())]
+    return [
+        email.message_from_bytes(d[b"BODY[]"], policy=email.policy.default)
+        for _, d in sorted(fetched.items())
+    ]

@@ -28,15 +28,24 @@ class SmtpServer:
 
     async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))  # type: ignore[attr-defined]
-        self.messages.append(email.message_from_bytes(envelope.content,  # type: ignore[attr-defined]
-                                                      policy=email.policy.default))
+        self.messages.append(
+            email.message_from_bytes(
+                envelope.content,  # type: ignore[attr-defined]
+                policy=email.policy.default,
+            )
+        )
         return "250 OK"
 
-    def authenticate(self, server: object, session: object, envelope: object, mechanism: str,
-                     auth_data: object) -> AuthResult:
+    def authenticate(
+        self, server: object, session: object, envelope: object, mechanism: str, auth_data: object
+    ) -> AuthResult:
         self.logins += 1
-        ok = (self.accept_login and isinstance(auth_data, LoginPassword)
-              and auth_data.login == USER.encode() and auth_data.password == PASSWORD.encode())
+        ok = (
+            self.accept_login
+            and isinstance(auth_data, LoginPassword)
+            and auth_data.login == USER.encode()
+            and auth_data.password == PASSWORD.encode()
+        )
         return AuthResult(success=ok, handled=False)
 
 
@@ -44,9 +53,14 @@ class SmtpServer:
 def running_smtpd() -> Iterator[SmtpServer]:
     """A started :class:`SmtpServer` on a free loopback port, with AUTH required."""
     server = SmtpServer(port=free_port())
-    controller = Controller(server, hostname="127.0.0.1", port=server.port,
-                            authenticator=server.authenticate, auth_require_tls=False,
-                            auth_required=True)
+    controller = Controller(
+        server,
+        hostname="127.0.0.1",
+        port=server.port,
+        authenticator=server.authenticate,
+        auth_require_tls=False,
+        auth_required=True,
+    )
     controller.start()
     try:
         yield server

@@ -21,17 +21,27 @@ def queue_reminder(config: Config, email_: str, kind: str, due: datetime, name: 
     """Queue one reminder as worker.replies would, and return its id."""
     with Kizuna(config) as kizuna:
         with kizuna.store.transaction() as db:
-            assert Reminders.queue(db, email=email_, kind=kind, due=due,
-                                   reconnection=f"reconnect-test-{email_}",
-                                   detail={"name": name, "draft_subject": "Re: hello"})
+            assert Reminders.queue(
+                db,
+                email=email_,
+                kind=kind,
+                due=due,
+                reconnection=f"reconnect-test-{email_}",
+                detail={"name": name, "draft_subject": "Re: hello"},
+            )
         return max(r.id for r in kizuna.reminders() if r.email == email_ and r.kind == kind)
 
 
 def queue_gift(kizuna: Kizuna) -> int:
     with kizuna.store.transaction() as db:
-        Reminders.queue(db, email="alice@example.net", kind="gift",
-                        due=datetime.now(UTC) - timedelta(minutes=1), reconnection="reconnect-1",
-                        detail={"name": "Alice Smith", "language": "en", "tired": True})
+        Reminders.queue(
+            db,
+            email="alice@example.net",
+            kind="gift",
+            due=datetime.now(UTC) - timedelta(minutes=1),
+            reconnection="reconnect-1",
+            detail={"name": "Alice Smith", "language": "en", "tired": True},
+        )
     return kizuna.reminders()[0].id
 
 
@@ -56,8 +66,13 @@ class Web:
 
 def start_web(dovecot: DevMail, tmp_path: Path) -> tuple[Cli, Config, WebService]:
     sample_mailbox(dovecot)
-    cli = write_config(dovecot, tmp_path, outreach={"reason": REASON},
-                       policy={"exclude": ["@bank.example"]}, api={"port": 0})
+    cli = write_config(
+        dovecot,
+        tmp_path,
+        outreach={"reason": REASON},
+        policy={"exclude": ["@bank.example"]},
+        api={"port": 0},
+    )
     assert cli.json("scan")["contacts"] == 3
     config = load_config(cli.config)
     service = WebService(config, lambda: Kizuna(config), port=0)

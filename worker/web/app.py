@@ -127,14 +127,20 @@ class Guard:
         headers = Headers(scope=scope)
         path: str = scope["path"]
         origin = headers.get("origin")
-        cors = path.startswith("/api/") and origin is not None and bool(_EXTENSION_ORIGIN.fullmatch(origin))
+        cors = (
+            path.startswith("/api/")
+            and origin is not None
+            and bool(_EXTENSION_ORIGIN.fullmatch(origin))
+        )
 
         async def send_wrapped(message: Message) -> None:
             if message["type"] == "http.response.start":
                 extra = list(SECURITY_HEADERS)
                 if cors:
-                    extra += [(b"access-control-allow-origin", origin.encode("latin-1")),  # type: ignore[union-attr]
-                              (b"vary", b"Origin")]
+                    extra += [
+                        (b"access-control-allow-origin", origin.encode("latin-1")),  # type: ignore[union-attr]
+                        (b"vary", b"Origin"),
+                    ]
                 names = {name.lower() for name, _ in message.get("headers", [])}
                 message["headers"] = list(message.get("headers", [])) + [
                     (k, v) for k, v in extra if k not in names
@@ -143,12 +149,15 @@ class Guard:
 
         client = scope.get("client")
         if not is_loopback(client[0] if client else None):
-            await _error(403, "the Kizuna API answers loopback clients only")(scope, receive, send_wrapped)
+            await _error(403, "the Kizuna API answers loopback clients only")(
+                scope, receive, send_wrapped
+            )
             return
         if headers.get("host", "").lower() not in self.allowed_hosts(scope):
             # DNS rebinding: a web page under another name must not reach us.
             await _error(403, "unexpected Host header; use http://127.0.0.1:<port>/")(
-                scope, receive, send_wrapped)
+                scope, receive, send_wrapped
+            )
             return
         if scope["method"] == "OPTIONS":
             await self.preflight(cors)(scope, receive, send_wrapped)
@@ -163,8 +172,12 @@ class Guard:
         if not (by_bearer or by_cookie):
             await self.unauthorized(path, headers)(scope, receive, send_wrapped)
             return
-        if by_cookie and scope["method"] not in ("GET", "HEAD") and origin is not None \
-                and origin.lower() not in {f"http://{h}" for h in self.allowed_hosts(scope)}:
+        if (
+            by_cookie
+            and scope["method"] not in ("GET", "HEAD")
+            and origin is not None
+            and origin.lower() not in {f"http://{h}" for h in self.allowed_hosts(scope)}
+        ):
             # The cookie is SameSite=Strict already; a foreign Origin is refused anyway.
             await _error(403, "cross-origin request refused")(scope, receive, send_wrapped)
             return
@@ -184,23 +197,36 @@ class Guard:
     def preflight(cors: bool) -> Response:
         if not cors:
             return _error(403, "cross-origin requests are allowed from the Kizuna add-on only")
-        return Response(status_code=204, headers={
-            "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-            "Access-Control-Allow-Headers": "Authorization, Content-Type",
-            "Access-Control-Max-Age": "600",
-        })
+        return Response(
+            status_code=204,
+            headers={
+                "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+                "Access-Control-Allow-Headers": "Authorization, Content-Type",
+                "Access-Control-Max-Age": "600",
+            },
+        )
 
     @staticmethod
     def unauthorized(path: str, headers: Headers) -> Response:
         if path.startswith("/api/") or "text/html" not in headers.get("accept", "text/html"):
-            return _error(401, "missing or wrong token: send 'Authorization: Bearer <token>' "
-                               "(the token is in the state directory's api-token file)")
+            return _error(
+                401,
+                "missing or wrong token: send 'Authorization: Bearer <token>' "
+                "(the token is in the state directory's api-token file)",
+            )
         language = page.choose_language(headers.get("accept-language"))
         html = page.render("unauthorized.html", lang=language, t=page.translator(language))
         # Self-contained (its styles inline): /static/ itself needs a session.
-        return HTMLResponse(html, status_code=401, headers={"Content-Security-Policy": (
-            "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
-            "form-action 'none'; frame-ancestors 'none'")})
+        return HTMLResponse(
+            html,
+            status_code=401,
+            headers={
+                "Content-Security-Policy": (
+                    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
+                    "form-action 'none'; frame-ancestors 'none'"
+                )
+            },
+        )
 
 
 # -- the application ------------------------------------------------------------------
@@ -229,7 +255,9 @@ def create_app(kizuna_factory: KizunaFactory, token: str, *, port: int | None = 
             except Exception as exc:
                 # Logged here, answered as JSON: never a bare traceback page.
                 log.exception("local API: %s failed", getattr(work, "__name__", "request"))
-                raise ApiError(500, f"internal error ({type(exc).__name__}); see the daemon's log") from exc
+                raise ApiError(
+                    500, f"internal error ({type(exc).__name__}); see the daemon's log"
+                ) from exc
             finally:
                 kizuna.close()
 
@@ -254,8 +282,9 @@ def create_app(kizuna_factory: KizunaFactory, token: str, *, port: int | None = 
         if not token_matches(request.query_params.get("token"), token):
             return Guard.unauthorized("/", request.headers)
         response = RedirectResponse("/", status_code=303)
-        response.set_cookie(COOKIE_NAME, session_value(token), httponly=True, samesite="strict",
-                            path="/")
+        response.set_cookie(
+            COOKIE_NAME, session_value(token), httponly=True, samesite="strict", path="/"
+        )
         return response
 
     async def dashboard(request: Request) -> Response:
@@ -293,8 +322,10 @@ def create_app(kizuna_factory: KizunaFactory, token: str, *, port: int | None = 
         if outcomes:
             return JSONResponse({"status": "drafted", "draft": outcomes[0].to_json()})
         skip = skipped[0] if skipped else Skipped(email, "nothing to draft")
-        return JSONResponse({"status": "skipped", "email": email, "reason": skip.reason,
-                             "code": skip.code}, status_code=409)
+        return JSONResponse(
+            {"status": "skipped", "email": email, "reason": skip.reason, "code": skip.code},
+            status_code=409,
+        )
 
     async def reminder(request: Request) -> Response:
         raw_id = request.path_params["id"]
@@ -307,8 +338,11 @@ def create_app(kizuna_factory: KizunaFactory, token: str, *, port: int | None = 
             raise ApiError(400, 'the body needs either "status" or "snooze_days"')
         if status is not None and status not in USER_STATUSES:
             raise ApiError(400, f'"status" must be {" or ".join(USER_STATUSES)}')
-        if days is not None and (isinstance(days, bool) or not isinstance(days, int | float)
-                                 or not 0 <= days <= MAX_SNOOZE_DAYS):
+        if days is not None and (
+            isinstance(days, bool)
+            or not isinstance(days, int | float)
+            or not 0 <= days <= MAX_SNOOZE_DAYS
+        ):
             raise ApiError(400, f'"snooze_days" must be a number from 0 to {MAX_SNOOZE_DAYS}')
         snooze = float(days) if days is not None else 0.0
 
@@ -335,8 +369,9 @@ def create_app(kizuna_factory: KizunaFactory, token: str, *, port: int | None = 
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)  # 404 unknown path, 405 wrong method
-        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code,
-                            headers=dict(exc.headers or {}))
+        return JSONResponse(
+            {"error": str(exc.detail)}, status_code=exc.status_code, headers=dict(exc.headers or {})
+        )
 
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("local API: %s %s failed", request.method, request.url.path)

@@ -65,7 +65,9 @@ def load_or_create_token(state_dir: Path) -> str:
             raise
         return fresh
     except OSError as exc:
-        raise StateError(f"cannot read or create the API token {path}: {exc.strerror or exc}") from None
+        raise StateError(
+            f"cannot read or create the API token {path}: {exc.strerror or exc}"
+        ) from None
 
 
 def _read(path: Path) -> str:

@@ -152,7 +152,11 @@ def until_words(when: datetime, now: datetime, language: str) -> str:
         late = int(-seconds // 86400)
         if late == 0:
             return "今日" if language == "ja" else "today"
-        return f"{_span(late, language)}経過" if language == "ja" else f"{_span(late, language)} overdue"
+        return (
+            f"{_span(late, language)}経過"
+            if language == "ja"
+            else f"{_span(late, language)} overdue"
+        )
     days = max(int(-(-seconds // 86400)), 1)  # round up: "tomorrow" is in 1 day
     if language == "ja":
         return f"{_span(days, language)}後"

@@ -121,17 +121,19 @@ class WebService:
             ws="none",
         )
         self._server = _ThreadServer(config)
-        self._thread = threading.Thread(
-            target=self._serve, name="kizuna-web", daemon=True
-        )
+        self._thread = threading.Thread(target=self._serve, name="kizuna-web", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 self.stop()
-                raise UsageError(f"the local API did not start on {self.host}:{self._requested_port}")
+                raise UsageError(
+                    f"the local API did not start on {self.host}:{self._requested_port}"
+                )
             time.sleep(0.02)
-        log.info("local API on http://127.0.0.1:%d/ (kizuna dashboard prints the login link)", self.port)
+        log.info(
+            "local API on http://127.0.0.1:%d/ (kizuna dashboard prints the login link)", self.port
+        )
 
     def _serve(self) -> None:
         assert self._server is not None and self._socket is not None

@@ -52,7 +52,7 @@ sys.path.insert(0, str(ROOT))
 
 
 from tests.support.dovecot import DevMail  # noqa: E402
-from worker.rules import FETCH_FIELDS  # noqa: E402
+from worker.mail.rules import FETCH_FIELDS  # noqa: E402
 
 ME = "me@example.com"
 ME_NAME = "Taro Kizuna"
@@ -343,7 +343,7 @@ def read_until_prefix(sock: socket.socket, tag: bytes) -> None:
 
 
 def scan_folders(server: DevMail) -> list[str]:
-    from worker.folders import plan_folders
+    from worker.mail.folders import plan_folders
 
     with server.client() as client:
         return list(plan_folders(client.list_folders()).scan)  # type: ignore[attr-defined]

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from worker.automation import AUTOMATION_FIELDS, automation_reason
+from worker.mail.automation import AUTOMATION_FIELDS, automation_reason
 
 PERSON = b"From: Jane Doe <jane@example.com>\nTo: me@example.com\n"
 
@@ -385,7 +385,7 @@ def test_never_raises_on_unicode_subjects(subject):
 @settings(max_examples=400, deadline=None)
 @given(st.lists(st.tuples(header_name, header_value), max_size=12))
 def test_verdict_from_fields_equals_the_verdict_from_a_message(fields):
-    from worker.automation import automation_reason_from_fields
+    from worker.mail.automation import automation_reason_from_fields
 
     block = b"".join(name + b": " + value + b"\n" for name, value in fields) + b"\n"
     msg = parse(block)
@@ -397,7 +397,7 @@ def test_verdict_from_fields_equals_the_verdict_from_a_message(fields):
 
 
 def test_verdict_from_fields_reads_the_first_value():
-    from worker.automation import automation_reason_from_fields
+    from worker.mail.automation import automation_reason_from_fields
 
     assert automation_reason_from_fields({"precedence": ["first-class", "bulk"]}) is None
     assert automation_reason_from_fields({"precedence": ("bulk",)}) == "precedence:bulk"

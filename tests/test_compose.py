@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from worker.compose import (
+from worker.errors import TemplateError
+from worker.model import Contact
+from worker.outreach.compose import (
     Draft,
     Profile,
     elapsed_in_words,
@@ -17,8 +19,6 @@ from worker.compose import (
     render_template,
     render_thank_you,
 )
-from worker.errors import TemplateError
-from worker.model import Contact
 
 NOW = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
 EXIT_EN = "If the timing is bad, no pressure at all — I'd love to stay in touch anyway."

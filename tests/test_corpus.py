@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from worker.automation import AUTOMATION_FIELDS, automation_reason
-from worker.replyparse import Reply, parse_reply
+from worker.mail.automation import AUTOMATION_FIELDS, automation_reason
+from worker.mail.replyparse import Reply, parse_reply
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "sisimai-bounces"
 

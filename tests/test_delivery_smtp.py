@@ -69,7 +69,7 @@ def test_refused_login_keeps_it_pending_then_retries(
 ) -> None:
     rid = queue_gift(kizuna)
     smtpd.accept_login = False
-    with caplog.at_level(logging.ERROR, logger="worker.delivery"):
+    with caplog.at_level(logging.ERROR, logger="worker.followup.delivery"):
         report = kizuna.deliver_reminders()
         kizuna.deliver_reminders()
     assert report.delivered == [] and len(report.failed) == 1

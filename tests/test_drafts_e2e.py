@@ -15,7 +15,7 @@ from tests.support.dovecot import DevMail
 from tests.support.factories import REASON, Cli, drafts_with_flags
 from worker.config import load_config
 from worker.core import Kizuna
-from worker.outreach import Outreach
+from worker.outreach.drafting import Outreach
 
 
 def test_drafts_land_in_drafts_with_exact_headers_and_text(drafting: Cli, dovecot: DevMail) -> None:

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from tests.support.dovecot import DevMail
 from tests.support.factories import message
 from worker.errors import FolderError, MailServerError
-from worker.fetchreader import FetchParser, fetch_command, fetch_headers
-from worker.rules import FETCH_FIELDS
+from worker.mail.fetchreader import FetchParser, fetch_command, fetch_headers
+from worker.mail.rules import FETCH_FIELDS
 
 TAG = b"KIZ7"
 H1 = b"From: a@example.org\r\nSubject: one\r\n\r\n"
@@ -355,7 +355,7 @@ _VALUE_BITS = st.sampled_from(
 def test_fast_header_parse_matches_the_stdlib(
     fields: list[tuple[str, list[str]]], end: bytes, latin: bool
 ) -> None:
-    from worker import rules
+    from worker.mail import rules
 
     text = "".join(f"{name}: {''.join(bits)}\r\n" for name, bits in fields)
     raw = text.encode("latin-1" if latin else "utf-8", "replace") + end
@@ -371,10 +371,10 @@ def test_fast_header_parse_matches_the_stdlib(
 def test_fast_address_lists_match_the_stdlib(values: list[str]) -> None:
     import email.utils
 
-    from worker import rules
+    from worker.mail import addresses
 
-    assert rules._list_addresses(values) == [
-        rules._address(n, a) for n, a in email.utils.getaddresses(values)
+    assert addresses._list_addresses(values) == [
+        addresses._address(n, a) for n, a in email.utils.getaddresses(values)
     ]
 
 
@@ -395,7 +395,7 @@ def test_fast_date_matches_the_stdlib(
 ) -> None:
     import email.utils
 
-    from worker import rules
+    from worker.mail import dates
 
     text = f"{dow}{day} {mon} {year} {hour:02d}:{minute:02d}:{minute:02d} {sign}{zh:02d}{zm:02d}"
 
@@ -406,4 +406,4 @@ def test_fast_date_matches_the_stdlib(
         except Exception as exc:  # noqa: BLE001
             return type(exc)
 
-    assert outcome(rules._parse_date) == outcome(email.utils.parsedate_to_datetime)
+    assert outcome(dates._parse_date) == outcome(email.utils.parsedate_to_datetime)

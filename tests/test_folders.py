@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from worker.folders import NAMES, FolderPlan, plan_folders
+from worker.mail.folders import NAMES, FolderPlan, plan_folders
 
 LEAF = b"\\HasNoChildren"
 PARENT = b"\\HasChildren"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from worker.gifts import gift_ideas, sounds_tired
+from worker.followup.gifts import gift_ideas, sounds_tired
 
 
 @pytest.mark.parametrize(

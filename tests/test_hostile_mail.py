@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from worker.replyparse import parse_reply
-from worker.rules import parse_headers
+from worker.mail.replyparse import parse_reply
+from worker.mail.rules import parse_headers
 
 IDATE = datetime(2020, 1, 1, tzinfo=UTC)
 

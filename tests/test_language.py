@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from worker.errors import ConfigError
-from worker.language import (
+from worker.model import Contact
+from worker.outreach.language import (
     choose_language,
     english_first_name,
     is_japanese_text,
     japanese_honorific_name,
 )
-from worker.model import Contact
 
 
 def person(name: str = "", subject: str = "", japanese: bool = False) -> Contact:

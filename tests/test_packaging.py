@@ -74,7 +74,7 @@ def test_installed_wheel_runs_away_from_the_checkout(wheel: Path, tmp_path: Path
     code = (
         "import worker, sys, tomllib, importlib.resources as r\n"
         "from datetime import datetime, UTC\n"
-        "from worker.compose import Profile, render_reconnection\n"
+        "from worker.outreach.compose import Profile, render_reconnection\n"
         "from worker.model import Contact\n"
         "from worker.config import parse_config\n"
         f"assert worker.__file__.startswith({str(target)!r}), worker.__file__\n"

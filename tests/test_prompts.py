@@ -10,8 +10,7 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 
-from worker.automation import automation_reason
-from worker.prompts import (
+from worker.followup.prompts import (
     KINDS,
     Prompt,
     build_prompt_message,
@@ -19,6 +18,7 @@ from worker.prompts import (
     keep_in_touch_prompt,
     thank_you_prompt,
 )
+from worker.mail.automation import automation_reason
 
 LAST = datetime(2024, 1, 2, 9, 0, tzinfo=UTC)
 NOW = datetime(2024, 7, 1, 9, 0, tzinfo=UTC)

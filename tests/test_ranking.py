@@ -6,7 +6,7 @@ import random
 from datetime import UTC, datetime
 
 from worker.model import Contact
-from worker.ranking import rank_dormant, tie_score
+from worker.outreach.contacts import rank_dormant, tie_score
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
 

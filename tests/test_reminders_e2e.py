@@ -13,9 +13,9 @@ import pytest
 
 from tests.support.dovecot import DevMail
 from tests.support.factories import Cli, alice_mailbox, message, write_config
-from worker import replies as replies_module
 from worker.config import load_config
 from worker.core import Kizuna
+from worker.followup import replies as replies_module
 
 ALICE = "alice@example.net"
 
@@ -199,7 +199,7 @@ def test_keep_in_touch_moves_with_contact_and_repeats_after_firing(
 def test_a_pass_with_nothing_changed_skips_the_matching(
     setup: tuple[Cli, Kizuna], dovecot: DevMail, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from worker.replies import ReplyProcessor
+    from worker.followup.replies import ReplyProcessor
 
     _, kizuna = setup
     kizuna.draft([ALICE])

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from worker.delivery import prompt_for, prompt_message_id
+from worker.daemon.watch import backoff, is_activity, is_bye, is_dead_silence
 from worker.errors import UsageError
+from worker.followup.delivery import prompt_for, prompt_message_id
+from worker.followup.replies import MessageView, SentReconnection, find_reply, match_reply
 from worker.model import Address, MessageFacts
-from worker.reminders import Reminders, encode_due, keep_in_touch_due
-from worker.replies import MessageView, SentReconnection, find_reply, match_reply
 from worker.store import Store
-from worker.watch import backoff, is_activity, is_bye, is_dead_silence
+from worker.store.reminders import Reminders, keep_in_touch_due
+from worker.store.timecodec import encode_stamp as encode_due
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 SENT = SentReconnection(

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from worker.replyparse import Reply, first_line, parse_reply, strip_quoted
+from worker.mail.replyparse import Reply, first_line, parse_reply, strip_quoted
 
 
 def _message(body: str, *, charset: str = "utf-8", cte: str | None = None, **headers) -> bytes:

@@ -16,17 +16,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from worker.automation import AUTOMATION_FIELDS
-from worker.model import Address, MessageFacts
-from worker.rules import (
+from tests.support.contact_rule import direction, is_contact
+from worker.mail.automation import AUTOMATION_FIELDS
+from worker.mail.rules import (
     FETCH_FIELDS,
     _parse_headers_stdlib,
     decode_text,
-    direction,
-    is_contact,
     normalize_subject,
     parse_headers,
 )
+from worker.model import Address, MessageFacts
 
 ME = frozenset({"me@example.com", "me@old-job.example"})
 INTERNAL = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
@@ -805,7 +804,7 @@ def _strict(f: MessageFacts) -> tuple[object, ...]:
 def test_fast_path_equals_the_stdlib_path(
     fields: list[tuple[str, str, str]], charset: str, end: bytes, internal: datetime | None
 ) -> None:
-    from worker import rules
+    from worker.mail import rules
 
     text = "".join(f"{name}{colon}{value}\r\n" for name, colon, value in fields)
     raw = text.encode(charset, "replace") + end
@@ -819,7 +818,7 @@ def test_fast_path_equals_the_stdlib_path(
 def test_fast_path_equals_the_stdlib_path_on_arbitrary_bytes(
     raw: bytes, internal: datetime | None
 ) -> None:
-    from worker import rules
+    from worker.mail import rules
 
     assert _strict(parse_headers(raw, internal)) == _strict(
         rules._parse_headers_stdlib(raw, internal)
@@ -827,7 +826,7 @@ def test_fast_path_equals_the_stdlib_path_on_arbitrary_bytes(
 
 
 def test_the_fast_path_takes_a_typical_block() -> None:
-    from worker import rules
+    from worker.mail import rules
 
     block = (
         b'From: Frank Larsen <frank@example.org>\r\nTo: Taro <me@example.com>, "\xe4\xb8\xad" <k@x.jp>\r\n'
@@ -888,8 +887,8 @@ _LIST_BITS = st.sampled_from(
 def test_fast_address_lists_match_getaddresses(values: list[str]) -> None:
     import email.utils
 
-    from worker import rules
+    from worker.mail import addresses
 
-    expected = [rules._address(n, a) for n, a in email.utils.getaddresses(values)]
-    assert rules._list_addresses(values) == expected
-    assert rules._list_addresses(values) == expected  # memoized items
+    expected = [addresses._address(n, a) for n, a in email.utils.getaddresses(values)]
+    assert addresses._list_addresses(values) == expected
+    assert addresses._list_addresses(values) == expected  # memoized items

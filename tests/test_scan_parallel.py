@@ -14,14 +14,16 @@ from pathlib import Path
 import pytest
 from imapclient import IMAPClient
 
-import worker.scan as scan_module
-import worker.store as store_module
+import worker.scan.helper as helper_module
+import worker.scan.scanner as scan_module
+import worker.store.store as store_module
 from tests.support.dovecot import DevMail
 from tests.support.factories import Cli, message, write_config
 from worker.config import load_config
 from worker.core import Kizuna
 from worker.model import Address, MessageFacts
-from worker.store import _MESSAGE_INDEXES, Staging, Store
+from worker.store import Staging, Store
+from worker.store.messages import _MESSAGE_INDEXES
 
 INDEXES = set(_MESSAGE_INDEXES)
 
@@ -104,16 +106,16 @@ def test_a_helper_process_indexes_the_same(
     # the end, takes some or most of them, meeting the scan where it is
     monkeypatch.setattr(scan_module, "PREFETCH_MIN_MESSAGES", 0)
     taken: list[tuple[str, int, bool]] = []
-    real_take = scan_module._Prefetch.take
+    real_take = helper_module.Prefetch.take
 
     def counting_take(
-        self: scan_module._Prefetch, name: str, index: int, uids: list[int]
+        self: helper_module.Prefetch, name: str, index: int, uids: list[int]
     ) -> object:
         staged = real_take(self, name, index, uids)
         taken.append((name, index, staged is not None))
         return staged
 
-    monkeypatch.setattr(scan_module._Prefetch, "take", counting_take)
+    monkeypatch.setattr(helper_module.Prefetch, "take", counting_take)
     examined: list[str] = []  # by this process (the helper is a fork: its calls are not seen here)
     real_select = IMAPClient.select_folder
 
@@ -140,7 +142,7 @@ def test_a_helper_process_indexes_the_same(
         assert sum(staged) >= 6, taken
     assert _rows(helped) == _rows(plain)
     assert helped.json("contacts") == plain.json("contacts")
-    assert not list(Path(scan_module.tempfile.gettempdir()).glob("kizuna-scan-*/staging.db"))
+    assert not list(Path(helper_module.tempfile.gettempdir()).glob("kizuna-scan-*/staging.db"))
     assert not multiprocessing.active_children()  # the helper is gone, not left a zombie
 
 
@@ -203,7 +205,7 @@ def test_a_rescan_with_nothing_new_counts_nothing_again(
 def test_claims_never_overlap() -> None:
     import multiprocessing
 
-    claims = scan_module._Claims(multiprocessing.get_context("fork"))
+    claims = helper_module.Claims(multiprocessing.get_context("fork"))
     assert claims.scan_claims(0) and claims.scan_claims(1)
     assert claims.helper_claims(5) and claims.helper_claims(4) and claims.helper_claims(3)
     assert claims.scan_claims(2)
@@ -300,10 +302,10 @@ def test_with_a_helper_the_indexes_are_built_while_it_still_works(
         built_with.append(prefetch.unclaimed() if prefetch is not None else None)
         real_build(self)
 
-    scanner_prefetch: list[scan_module._Prefetch | None] = []
-    real_init = scan_module._Prefetch.__init__
+    scanner_prefetch: list[helper_module.Prefetch | None] = []
+    real_init = helper_module.Prefetch.__init__
 
-    def keeping_init(self: scan_module._Prefetch, *args: object, **kwargs: object) -> None:
+    def keeping_init(self: helper_module.Prefetch, *args: object, **kwargs: object) -> None:
         real_init(self, *args, **kwargs)  # type: ignore[arg-type]
         scanner_prefetch.append(self)
 
@@ -314,7 +316,7 @@ def test_with_a_helper_the_indexes_are_built_while_it_still_works(
         return real_stage(self, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Store, "build_indexes", noting_build)
-    monkeypatch.setattr(scan_module._Prefetch, "__init__", keeping_init)
+    monkeypatch.setattr(helper_module.Prefetch, "__init__", keeping_init)
     monkeypatch.setattr(Staging, "add", slow_stage)
     seen: list[set[str]] = []
     cli = write_config(dovecot, tmp_path / "early", api={"enabled": False})
@@ -368,7 +370,7 @@ def test_a_parallel_scan_cut_off_resumes_to_the_same_state(
 
     def staged_rows() -> int:
         total = 0
-        for path in Path(scan_module.tempfile.gettempdir()).glob("kizuna-scan-*/staging.db"):
+        for path in Path(helper_module.tempfile.gettempdir()).glob("kizuna-scan-*/staging.db"):
             db = sqlite3.connect(path)
             try:
                 total += db.execute("SELECT COUNT(*) FROM messages").fetchone()[0]
@@ -398,7 +400,7 @@ def test_a_parallel_scan_cut_off_resumes_to_the_same_state(
     assert INDEXES <= _indexes(cli)
     assert _rows(cli) == _rows(plain)
     assert cli.json("contacts") == plain.json("contacts")
-    assert not list(Path(scan_module.tempfile.gettempdir()).glob("kizuna-scan-*/staging.db"))
+    assert not list(Path(helper_module.tempfile.gettempdir()).glob("kizuna-scan-*/staging.db"))
 
 
 def _facts(n: int) -> MessageFacts:

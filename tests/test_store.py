@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 from worker.errors import StateError
 from worker.model import Address, Contact, MessageFacts
-from worker.store import MIGRATIONS, Staging, Store, _insert_rows, decode_time, encode_time
+from worker.store import MIGRATIONS, Staging, Store, decode_time, encode_time
+from worker.store.rows import insert_rows as _insert_rows
 
 ME = frozenset({"me@example.com", "me@old-job.example"})
 JST = timezone(timedelta(hours=9))

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from worker.compose import Profile, render_reconnection, render_thank_you
 from worker.model import Contact
-from worker.tone import DEFAULT_MAX_CHARS, check_tone
+from worker.outreach.compose import Profile, render_reconnection, render_thank_you
+from worker.outreach.tone import DEFAULT_MAX_CHARS, check_tone
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
 

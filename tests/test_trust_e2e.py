@@ -18,7 +18,7 @@ from tests.support.require import need_dovecot
 from worker.config import load_config
 from worker.core import Kizuna
 from worker.errors import StateError
-from worker.rules import parse_headers
+from worker.mail.rules import parse_headers
 
 BOUNCES = CORPORA / "sisimai-bounces"
 CPYTHON_EMAIL = Path(sysconfig.get_paths()["stdlib"]) / "test" / "test_email" / "data"

@@ -12,8 +12,8 @@ import pytest
 from tests.support.dovecot import DevMail
 from tests.support.factories import message, write_config
 from worker.config import load_config
-from worker.imap import connect
-from worker.watch import FolderWatcher
+from worker.daemon.watch import FolderWatcher
+from worker.mail.imap import connect
 
 
 class Activity:

@@ -1,6 +1,6 @@
 """``python -m worker`` runs the ``kizuna`` command line."""
 
-from .cli import main
+from worker.cli import main
 
 if __name__ == "__main__":
     main()

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import sqlite3
 import sys
 import unicodedata
 from collections.abc import Sequence
@@ -18,13 +20,13 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from . import __version__
-from .config import Config, load_config
-from .errors import ConfigError, KizunaError
-from .model import Contact
+from worker import __version__
+from worker.config import Config, load_config
+from worker.errors import ConfigError, KizunaError
+from worker.model import Contact
 
 if TYPE_CHECKING:
-    from .core import Kizuna
+    from worker.core import Kizuna
 
 __all__ = ["main", "cli"]
 
@@ -41,7 +43,7 @@ class Context:
         return load_config(self.config_path)
 
     def kizuna(self) -> Kizuna:
-        from .core import Kizuna  # the library core loads only when a command needs it
+        from worker.core import Kizuna  # the library core loads only when a command needs it
 
         if self._kizuna is None:
             self._kizuna = Kizuna(self.config)
@@ -239,7 +241,7 @@ def secret_set(ctx: Context, smtp: bool) -> None:
     On a terminal it prompts without echo. The config may then leave
     `password` out. Example: pass show mail/me | kizuna secret set
     """
-    from .vault import Vault, read_secret_from
+    from worker.vault import Vault, read_secret_from
 
     config = ctx.config
     name = "smtp" if smtp else "imap"
@@ -334,7 +336,7 @@ def run(ctx: Context) -> None:
 
     Example: kizuna run
     """
-    from .daemon import Daemon, run_until_signalled
+    from worker.daemon.service import Daemon, run_until_signalled
 
     root = logging.getLogger()
     if root.level > logging.INFO:
@@ -343,8 +345,8 @@ def run(ctx: Context) -> None:
     kizuna = ctx.kizuna()
     services = []
     if kizuna.config.api.enabled:
-        from .core import Kizuna
-        from .web import WebService
+        from worker.core import Kizuna
+        from worker.web import WebService
 
         config = kizuna.config
         services.append(WebService(config, lambda: Kizuna(config)))
@@ -361,7 +363,7 @@ def dashboard(ctx: Context) -> None:
 
     Example: kizuna dashboard
     """
-    from .web import dashboard_url
+    from worker.web import dashboard_url
 
     config = ctx.config
     if not config.api.enabled:
@@ -408,7 +410,30 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         _fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
         _fail("interrupted", 130)
+    except Exception as exc:  # noqa: BLE001 - the contract: one line on stderr, never a traceback
+        if os.environ.get("KIZUNA_DEBUG"):
+            raise
+        _fail(describe_unexpected(exc), 1)
     sys.exit(0)
+
+
+def describe_unexpected(exc: BaseException) -> str:
+    """One line for an error that escaped the library's own error tree."""
+    from imapclient.exceptions import IMAPClientError
+
+    if isinstance(exc, IMAPClientError):
+        from worker.mail.imap import server_text
+
+        return f"the mail server refused a command: {server_text(exc)}"
+    if isinstance(exc, sqlite3.Error):
+        return f"the state database failed: {exc}"
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        return f"{exc.strerror or exc}{where}"
+    return (
+        f"unexpected error: {type(exc).__name__}: {exc} "
+        "(set KIZUNA_DEBUG=1 to see where; please report it)"
+    )
 
 
 def _fail(message: str, code: int) -> NoReturn:

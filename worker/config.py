@@ -23,7 +23,7 @@ import msgspec
 import platformdirs
 from msgspec import Meta, Struct
 
-from .errors import ConfigError, SecretError
+from worker.errors import ConfigError, SecretError
 
 __all__ = [
     "Config",

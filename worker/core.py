@@ -10,29 +10,34 @@ With a mail server to talk to::
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import imapclient
 
-from .config import Config
-from .imap import connect
-from .model import Contact
-from .scan import Scanner, ScanResult
-from .store import Store
-from .vault import Vault
+from worker.config import Config
+from worker.fsutil import InstanceLock
+from worker.mail.imap import connect
+from worker.model import Contact
+from worker.scan.scanner import Scanner, ScanResult
+from worker.store import Store
+from worker.store.reminders import Reminder, Reminders
+from worker.vault import Vault
 
-if TYPE_CHECKING:
-    from .delivery import DeliveryReport
-    from .outreach import DraftOutcome, Skipped
-    from .reminders import Reminder, Reminders
-    from .replies import ProcessResult
+if TYPE_CHECKING:  # the services load when first used: ``kizuna scan`` starts without them
+    from worker.followup.delivery import DeliveryReport
+    from worker.followup.replies import ProcessResult
+    from worker.outreach.drafting import DraftOutcome, Skipped
 
-__all__ = ["Kizuna"]
+__all__ = ["Kizuna", "HEARTBEAT_KEY", "LOCK_NAME"]
+
+#: The ``meta`` key of the daemon's heartbeat (JSON), read by :meth:`Kizuna.status`.
+HEARTBEAT_KEY = "daemon"
+#: The daemon's instance lock in the state directory (see :class:`~worker.fsutil.InstanceLock`).
+LOCK_NAME = "kizuna.lock"
 
 log = logging.getLogger(__name__)
 
@@ -109,49 +114,11 @@ class Kizuna:
             sorted(me),
         )
 
-    def _contacts(self) -> list[Contact]:
-        return self.store.contacts(self.config.me, self.config.policy.max_recipients)
-
     def contacts(self, *, dormant: bool = False, now: datetime | None = None) -> list[Contact]:
         """The contact index, most dormant (oldest last contact) first."""
-        now = now or datetime.now(UTC)
-        policy = self.config.policy
-        cutoff = now - timedelta(days=policy.dormant_after_days)
-        from .language import is_japanese_text  # noqa: PLC0415 - kept off the scan's startup
+        from worker.outreach.contacts import contact_index
 
-        statuses = self._reconnection_status()
-        result = []
-        for contact in self._contacts():
-            excluded = policy.is_excluded(contact.email)
-            is_dormant = (
-                contact.last_contact is not None and contact.last_contact < cutoff and not excluded
-            )
-            if dormant and not is_dormant:
-                continue
-            result.append(
-                dataclasses.replace(
-                    contact,
-                    dormant=is_dormant,
-                    excluded=excluded,
-                    japanese=is_japanese_text(contact.name)
-                    or is_japanese_text(contact.last_subject),
-                    status=statuses.get(contact.email, ""),
-                )
-            )
-        epoch = datetime.min.replace(tzinfo=UTC)
-        result.sort(key=lambda c: (c.last_contact or epoch, c.email))
-        return result
-
-    def _reconnection_status(self) -> dict[str, str]:
-        from .outreach import status_text
-
-        latest: dict[str, str] = {}
-        for row in self.store.query(
-            "SELECT email, status, updated_at FROM reconnections WHERE kind = 'reconnection' "
-            "ORDER BY created_at"
-        ):
-            latest[row["email"]] = status_text(dict(row), self.config.policy.declined_days)
-        return latest
+        return contact_index(self.config, self.store, dormant=dormant, now=now)
 
     # -- drafts ------------------------------------------------------------------------
 
@@ -164,15 +131,15 @@ class Kizuna:
         now: datetime | None = None,
     ) -> tuple[list[DraftOutcome], list[Skipped]]:
         """Reconnection drafts into Drafts for the top dormant contacts (or those named)."""
-        from .outreach import Outreach  # templates and ranking load only when drafting
+        from worker.outreach.drafting import Outreach  # templates load only when drafting
 
-        return Outreach(self).run(emails, limit=limit, dry_run=dry_run, now=now)
+        return Outreach(self.config, self.store, self.imap).run(
+            emails, limit=limit, dry_run=dry_run, now=now
+        )
 
     # -- replies and reminders ---------------------------------------------------------
 
     def _reminders(self) -> Reminders:
-        from .reminders import Reminders
-
         return Reminders(self.store, keep_in_touch_days=self.config.reminders.keep_in_touch_days)
 
     def reminders(self) -> list[Reminder]:
@@ -189,28 +156,24 @@ class Kizuna:
 
     def process_replies(self) -> ProcessResult:
         """After a scan: notice sent drafts and replies, queue reminders and thank-you drafts."""
-        from .replies import ReplyProcessor
+        from worker.followup.replies import ReplyProcessor  # loads the composer
 
-        return ReplyProcessor(self).run()
+        return ReplyProcessor(self.config, self.store, self.imap).run()
 
     def deliver_reminders(self) -> DeliveryReport:
         """Deliver every due reminder now (INBOX or SMTP, per ``[reminders] delivery``)."""
-        from .delivery import Deliverer
+        from worker.followup.delivery import Deliverer  # loads aiosmtplib
 
-        return Deliverer(self).deliver_due()
+        return Deliverer(self.config, self.store, self.imap, self.secret).deliver_due()
 
     def status(self) -> dict[str, object]:
         """Whether the daemon runs, its heartbeat, and what waits (``kizuna status``)."""
-        from .daemon import HEARTBEAT_KEY, LOCK_NAME, InstanceLock
-
         try:
             beat = json.loads(self.store.get_meta(HEARTBEAT_KEY) or "{}")
         except ValueError:
             beat = {}
         running = InstanceLock.held(self.config.state_dir / LOCK_NAME)
-        drafts = self.store.query(
-            "SELECT COUNT(*) FROM reconnections WHERE status IN ('appending', 'pending')"
-        )[0][0]
+        drafts = self.store.reconnections.active_count()
         reminders = self._reminders()
         return {
             "running": running,

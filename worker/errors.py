@@ -69,6 +69,10 @@ class MailServerError(KizunaError):
         self.port = port
 
 
+class ConnectionLost(MailServerError, ConnectionError):
+    """A connection Kizuna keeps open (an IDLE watch) died: BYE or end of stream."""
+
+
 class ServerUnreachable(MailServerError, ConnectionError):
     """The server could not be reached (DNS, refused, timeout, TLS)."""
 
@@ -118,3 +122,12 @@ class AlreadyRunning(StateError):
 
 class TemplateError(KizunaError):
     """A draft or prompt template is missing or does not render."""
+
+
+class RequestError(UsageError):
+    """A bad request to the local API: the HTTP status to answer, and extra JSON fields."""
+
+    def __init__(self, status: int, message: str, **extra: object) -> None:
+        super().__init__(message)
+        self.status = status
+        self.extra = extra

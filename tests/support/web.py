@@ -10,7 +10,7 @@ import httpx
 
 from worker.config import Config, load_config
 from worker.core import Kizuna
-from worker.reminders import Reminders
+from worker.store.reminders import Reminders
 from worker.web import WebService
 
 from .dovecot import DevMail

@@ -10,8 +10,8 @@ With a loaded ``config``::
 
 from __future__ import annotations
 
-from .app import create_app
-from .auth import dashboard_url, load_or_create_token
-from .server import WebService
+from worker.web.app import create_app
+from worker.web.auth import dashboard_url, load_or_create_token
+from worker.web.server import WebService
 
 __all__ = ["WebService", "create_app", "dashboard_url", "load_or_create_token"]

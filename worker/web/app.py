@@ -42,11 +42,11 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..errors import KizunaError, MailServerError, NotFound
-from ..outreach import Skipped
-from ..reminders import USER_STATUSES
-from . import page
-from .auth import COOKIE_NAME, session_value, token_matches
+from worker.errors import KizunaError, MailServerError, NotFound, RequestError
+from worker.outreach.drafting import Skipped
+from worker.store.reminders import USER_STATUSES
+from worker.web import page
+from worker.web.auth import COOKIE_NAME, session_value, token_matches
 
 __all__ = ["create_app", "Guard", "KizunaFactory"]
 
@@ -74,15 +74,6 @@ SECURITY_HEADERS = [
 ]
 
 
-class ApiError(Exception):
-    """An error answer: HTTP status and a message (plus extra JSON fields)."""
-
-    def __init__(self, status: int, message: str, **extra: object) -> None:
-        super().__init__(message)
-        self.status = status
-        self.extra = extra
-
-
 def _error(status: int, message: str, **extra: object) -> JSONResponse:
     return JSONResponse({"error": message, **extra}, status_code=status)
 
@@ -102,6 +93,13 @@ class Guard:
 
     Pure ASGI middleware, so it also covers 404s, static files and the 401s it
     sends itself, and stamps every response with the security headers.
+
+    Why not Starlette's ``TrustedHostMiddleware`` and ``CORSMiddleware``: the
+    first compares the host name only, so ``127.0.0.1:<another port>`` would
+    pass, and answers 400; the second answers a refused preflight with 400
+    and, wrapped outside this guard, would answer preflights before the
+    loopback check. The add-on and the tests rely on the port being pinned
+    and on 403 for every refusal, so the three checks stay here, together.
     """
 
     def __init__(self, app: ASGIApp, token: str, port: int | None = None) -> None:
@@ -250,12 +248,12 @@ def create_app(kizuna_factory: KizunaFactory, token: str, *, port: int | None = 
                     with write_lock:
                         return work(kizuna)
                 return work(kizuna)
-            except (ApiError, KizunaError):
+            except (RequestError, KizunaError):
                 raise
             except Exception as exc:
                 # Logged here, answered as JSON: never a bare traceback page.
                 log.exception("local API: %s failed", getattr(work, "__name__", "request"))
-                raise ApiError(
+                raise RequestError(
                     500, f"internal error ({type(exc).__name__}); see the daemon's log"
                 ) from exc
             finally:
@@ -266,16 +264,16 @@ def create_app(kizuna_factory: KizunaFactory, token: str, *, port: int | None = 
     async def body(request: Request) -> dict[str, Any]:
         length = request.headers.get("content-length", "0")
         if not length.isdigit() or int(length) > MAX_BODY:
-            raise ApiError(413, "request body too large")
+            raise RequestError(413, "request body too large")
         raw = await request.body()
         if len(raw) > MAX_BODY:
-            raise ApiError(413, "request body too large")
+            raise RequestError(413, "request body too large")
         try:
             doc = json.loads(raw or b"null")
         except ValueError:
-            raise ApiError(400, "the body is not valid JSON") from None
+            raise RequestError(400, "the body is not valid JSON") from None
         if not isinstance(doc, dict):
-            raise ApiError(400, "the body must be a JSON object")
+            raise RequestError(400, "the body must be a JSON object")
         return doc
 
     async def login(request: Request) -> Response:
@@ -297,13 +295,13 @@ def create_app(kizuna_factory: KizunaFactory, token: str, *, port: int | None = 
         name = request.path_params["name"]
         data = page.static_file(name)
         if data is None:
-            raise ApiError(404, f"no such file: {name}")
+            raise RequestError(404, f"no such file: {name}")
         return Response(data, media_type=page.STATIC_TYPES[name])
 
     async def contacts(request: Request) -> Response:
         flag = request.query_params.get("dormant", "false").lower()
         if flag not in ("true", "false", "1", "0", ""):
-            raise ApiError(400, "dormant must be true or false")
+            raise RequestError(400, "dormant must be true or false")
         dormant = flag in ("true", "1")
         found = await call(lambda k: k.contacts(dormant=dormant))
         return JSONResponse([c.to_json() for c in found])
@@ -316,7 +314,7 @@ def create_app(kizuna_factory: KizunaFactory, token: str, *, port: int | None = 
         doc = await body(request)
         email = doc.get("email")
         if not isinstance(email, str) or not _EMAIL.fullmatch(email.strip()):
-            raise ApiError(400, 'the body needs "email": an address')
+            raise RequestError(400, 'the body needs "email": an address')
         email = email.strip().lower()
         outcomes, skipped = await call(lambda k: k.draft([email]), locked=True)
         if outcomes:
@@ -330,20 +328,20 @@ def create_app(kizuna_factory: KizunaFactory, token: str, *, port: int | None = 
     async def reminder(request: Request) -> Response:
         raw_id = request.path_params["id"]
         if not raw_id.isdigit():
-            raise ApiError(404, f"there is no reminder with id {raw_id}")
+            raise RequestError(404, f"there is no reminder with id {raw_id}")
         rid = int(raw_id)
         doc = await body(request)
         status, days = doc.get("status"), doc.get("snooze_days")
         if (status is None) == (days is None):
-            raise ApiError(400, 'the body needs either "status" or "snooze_days"')
+            raise RequestError(400, 'the body needs either "status" or "snooze_days"')
         if status is not None and status not in USER_STATUSES:
-            raise ApiError(400, f'"status" must be {" or ".join(USER_STATUSES)}')
+            raise RequestError(400, f'"status" must be {" or ".join(USER_STATUSES)}')
         if days is not None and (
             isinstance(days, bool)
             or not isinstance(days, int | float)
             or not 0 <= days <= MAX_SNOOZE_DAYS
         ):
-            raise ApiError(400, f'"snooze_days" must be a number from 0 to {MAX_SNOOZE_DAYS}')
+            raise RequestError(400, f'"snooze_days" must be a number from 0 to {MAX_SNOOZE_DAYS}')
         snooze = float(days) if days is not None else 0.0
 
         def change(k: Any) -> Any:
@@ -355,7 +353,7 @@ def create_app(kizuna_factory: KizunaFactory, token: str, *, port: int | None = 
         return JSONResponse(updated.to_json())
 
     async def api_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, ApiError)
+        assert isinstance(exc, RequestError)
         return _error(exc.status, str(exc), **exc.extra)
 
     async def kizuna_error(request: Request, exc: Exception) -> Response:
@@ -378,7 +376,7 @@ def create_app(kizuna_factory: KizunaFactory, token: str, *, port: int | None = 
         return _error(500, f"internal error ({type(exc).__name__}); see the daemon's log")
 
     handlers: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {
-        ApiError: api_error,
+        RequestError: api_error,
         KizunaError: kizuna_error,
         HTTPException: http_error,
         Exception: unexpected,

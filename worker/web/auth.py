@@ -18,11 +18,11 @@ import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import StateError
-from ..fsutil import ensure_private_file, private_dir, write_private
+from worker.errors import StateError
+from worker.fsutil import ensure_private_file, private_dir, write_private
 
 if TYPE_CHECKING:
-    from ..config import Config
+    from worker.config import Config
 
 __all__ = [
     "TOKEN_FILE",

@@ -17,9 +17,9 @@ from typing import Any
 
 import jinja2
 
-from ..model import Contact
-from ..ranking import rank_dormant
-from ..reminders import Reminder
+from worker.model import Contact
+from worker.outreach.contacts import rank_dormant
+from worker.store.reminders import Reminder
 
 __all__ = [
     "LANGUAGES",

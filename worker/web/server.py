@@ -27,12 +27,12 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 
-from ..errors import UsageError
-from .app import KizunaFactory, create_app
-from .auth import load_or_create_token
+from worker.errors import UsageError
+from worker.web.app import KizunaFactory, create_app
+from worker.web.auth import load_or_create_token
 
 if TYPE_CHECKING:
-    from ..config import Config
+    from worker.config import Config
 
 __all__ = ["WebService"]
 

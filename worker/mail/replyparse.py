@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from email.utils import getaddresses, parsedate_to_datetime
 from html.parser import HTMLParser
 
-from .mimewords import decode_words, unraw
+from worker.mail.mimewords import decode_words, unraw
 
 __all__ = ["Reply", "parse_reply", "strip_quoted", "first_line"]
 

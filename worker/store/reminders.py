@@ -3,7 +3,7 @@
 A reminder moves through these states:
 
 ``pending``    queued; delivered as a prompt mail once ``due`` has passed
-``delivered``  the prompt went out (:mod:`worker.delivery`)
+``delivered``  the prompt went out (:mod:`worker.followup.delivery`)
 ``done``       the user acted on it
 ``dismissed``  the user waved it away
 
@@ -19,8 +19,7 @@ later; any real contact either way pushes the pending one to
 ``last_contact + keep_in_touch_days`` (:func:`keep_in_touch_due`); dismissing a
 pending one ends the chain.
 
-Times are stored as ISO 8601 UTC strings without fractions
-(:func:`encode_due`), so they sort and compare as text.
+Times are stamps (:mod:`.timecodec`), so they sort and compare as text.
 """
 
 from __future__ import annotations
@@ -31,30 +30,43 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from .errors import NotFound, UsageError
-from .prompts import KINDS
-from .store import Store
+from worker.errors import NotFound, UsageError
+from worker.store.timecodec import decode_stamp, encode_stamp
+
+if TYPE_CHECKING:
+    from worker.store.db import Database
 
 __all__ = [
     "KINDS",
     "STATUSES",
     "Reminder",
     "Reminders",
-    "encode_due",
+    "ReminderKind",
+    "ReminderStatus",
     "keep_in_touch_due",
 ]
 
-STATUSES: tuple[str, ...] = ("pending", "delivered", "done", "dismissed")
+
+class ReminderKind(StrEnum):
+    THANK_YOU = "thank-you"
+    GIFT = "gift"
+    KEEP_IN_TOUCH = "keep-in-touch"
+
+
+class ReminderStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    DONE = "done"
+    DISMISSED = "dismissed"
+
+
+KINDS: tuple[str, ...] = tuple(ReminderKind)
+STATUSES: tuple[str, ...] = tuple(ReminderStatus)
 #: What a user (CLI, local API) may set a reminder to.
-USER_STATUSES: tuple[str, ...] = ("done", "dismissed")
-
-
-def encode_due(value: datetime) -> str:
-    """``2026-01-02T03:04:05+00:00``: UTC, whole seconds, so text order is time order."""
-    if value.tzinfo is None:
-        raise ValueError("reminder times must be timezone-aware")
-    return value.astimezone(UTC).replace(microsecond=0).isoformat()
+USER_STATUSES: tuple[str, ...] = (ReminderStatus.DONE, ReminderStatus.DISMISSED)
 
 
 def keep_in_touch_due(current_due: datetime, last_contact: datetime | None, days: int) -> datetime:
@@ -81,9 +93,9 @@ class Reminder:
 
     id: int
     email: str
-    kind: str
+    kind: ReminderKind
     due: datetime
-    status: str
+    status: ReminderStatus
     reconnection: str
     seq: int = 0
     detail: dict[str, object] = field(default_factory=dict, compare=False)
@@ -120,9 +132,6 @@ class Reminder:
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Reminder:
-        def when(value: str | None) -> datetime | None:
-            return datetime.fromisoformat(value) if value else None
-
         try:
             detail = json.loads(row["detail"] or "{}")
         except ValueError:
@@ -130,14 +139,14 @@ class Reminder:
         return cls(
             id=int(row["id"]),
             email=row["email"],
-            kind=row["kind"],
-            due=datetime.fromisoformat(row["due"]),
-            status=row["status"],
+            kind=ReminderKind(row["kind"]),
+            due=decode_stamp(row["due"]) or datetime.min.replace(tzinfo=UTC),
+            status=ReminderStatus(row["status"]),
             reconnection=row["reconnection"],
             seq=int(row["seq"]),
             detail=detail if isinstance(detail, dict) else {},
-            created_at=when(row["created_at"]),
-            delivered_at=when(row["delivered_at"]),
+            created_at=decode_stamp(row["created_at"]),
+            delivered_at=decode_stamp(row["delivered_at"]),
             deliveries=int(row["deliveries"]),
             message_id=row["message_id"],
             attempts=int(row["attempts"]),
@@ -146,9 +155,9 @@ class Reminder:
 
 
 class Reminders:
-    """The ``reminders`` table of a :class:`~worker.store.Store`."""
+    """Every statement on ``reminders``, and the queue's rules."""
 
-    def __init__(self, store: Store, *, keep_in_touch_days: int = 180) -> None:
+    def __init__(self, store: Database, *, keep_in_touch_days: int = 180) -> None:
         self.store = store
         self.keep_in_touch_days = keep_in_touch_days
 
@@ -173,7 +182,7 @@ class Reminders:
 
     def due_now(self, now: datetime | None = None) -> builtins.list[Reminder]:
         """Pending reminders whose time has come."""
-        stamp = encode_due(now or datetime.now(UTC))
+        stamp = encode_stamp(now or datetime.now(UTC))
         rows = self.store.query(
             "SELECT * FROM reminders WHERE status = 'pending' AND due <= ? ORDER BY due, id",
             (stamp,),
@@ -203,14 +212,14 @@ class Reminders:
         """Queue a reminder inside the caller's transaction; False when it was already queued."""
         if kind not in KINDS:
             raise ValueError(f"unknown reminder kind {kind!r}")
-        stamp = encode_due(now or datetime.now(UTC))
+        stamp = encode_stamp(now or datetime.now(UTC))
         cur = db.execute(
             "INSERT OR IGNORE INTO reminders (email, kind, due, status, reconnection, seq, detail, "
             "created_at, updated_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
             (
                 email.lower(),
                 kind,
-                encode_due(due),
+                encode_stamp(due),
                 reconnection,
                 seq,
                 json.dumps(detail, ensure_ascii=False),
@@ -246,7 +255,7 @@ class Reminders:
         with self.store.transaction() as db:
             db.execute(
                 "UPDATE reminders SET status = ?, updated_at = ? WHERE id = ?",
-                (status, encode_due(now), reminder.id),
+                (status, encode_stamp(now), reminder.id),
             )
             if (
                 reminder.kind == "keep-in-touch"
@@ -267,7 +276,7 @@ class Reminders:
             db.execute(
                 "UPDATE reminders SET status = 'pending', due = ?, message_id = NULL, attempts = 0, "
                 "last_error = NULL, updated_at = ? WHERE id = ?",
-                (encode_due(now + timedelta(days=days)), encode_due(now), reminder.id),
+                (encode_stamp(now + timedelta(days=days)), encode_stamp(now), reminder.id),
             )
         return self.get(reminder.id)
 
@@ -288,7 +297,7 @@ class Reminders:
                 "UPDATE reminders SET status = 'delivered', delivered_at = ?, updated_at = ?, "
                 "deliveries = deliveries + 1, last_error = NULL "
                 "WHERE id = ? AND status = 'pending'",
-                (encode_due(now), encode_due(now), reminder.id),
+                (encode_stamp(now), encode_stamp(now), reminder.id),
             )
             if cur.rowcount and reminder.kind == "keep-in-touch":
                 self._next_keep_in_touch(db, reminder, now)
@@ -298,7 +307,7 @@ class Reminders:
         with self.store.transaction() as db:
             db.execute(
                 "UPDATE reminders SET attempts = attempts + 1, last_error = ?, updated_at = ? WHERE id = ?",
-                (error, encode_due(datetime.now(UTC)), reminder_id),
+                (error, encode_stamp(datetime.now(UTC)), reminder_id),
             )
 
     # -- keep-in-touch resets --------------------------------------------------------
@@ -314,7 +323,52 @@ class Reminders:
                 with self.store.transaction() as db:
                     db.execute(
                         "UPDATE reminders SET due = ?, updated_at = ? WHERE id = ? AND status = 'pending'",
-                        (encode_due(due), encode_due(datetime.now(UTC)), reminder.id),
+                        (encode_stamp(due), encode_stamp(datetime.now(UTC)), reminder.id),
                     )
                 changed = True
         return changed
+
+    # -- what reply processing asks -------------------------------------------------
+
+    def stamp(self) -> tuple[int, str | None]:
+        """How many rows and the latest change: changes whenever the table does."""
+        row = self.store.query("SELECT COUNT(*), MAX(updated_at) FROM reminders")[0]
+        return int(row[0]), row[1]
+
+    @staticmethod
+    def end_other_chains(db: sqlite3.Connection, email: str, keep: str, now: datetime) -> None:
+        """One keep-in-touch chain per contact: dismiss pending nudges not of ``keep``."""
+        db.execute(
+            "UPDATE reminders SET status = ?, updated_at = ? WHERE email = ? "
+            "AND kind = ? AND status = ? AND reconnection != ?",
+            (
+                ReminderStatus.DISMISSED,
+                encode_stamp(now),
+                email,
+                ReminderKind.KEEP_IN_TOUCH,
+                ReminderStatus.PENDING,
+                keep,
+            ),
+        )
+
+    def keep_in_touch_emails(self) -> builtins.list[str]:
+        """Contacts with a pending keep-in-touch nudge."""
+        rows = self.store.query(
+            "SELECT DISTINCT email FROM reminders WHERE kind = ? AND status = ?",
+            (ReminderKind.KEEP_IN_TOUCH, ReminderStatus.PENDING),
+        )
+        return [str(r[0]) for r in rows]
+
+    def thank_yous_without_draft(self) -> builtins.list[tuple[Reminder, str | None]]:
+        """Thank-you reminders whose draft (``thanks-<reconnection>``) was never written whole.
+
+        Each comes with the Message-ID an interrupted APPEND already chose (or None).
+        """
+        rows = self.store.query(
+            """SELECT r.*, t.message_id AS draft_mid FROM reminders r
+               LEFT JOIN reconnections t ON t.id = 'thanks-' || r.reconnection
+               WHERE r.kind = ? AND (t.id IS NULL OR t.status = 'appending')
+               ORDER BY r.id""",
+            (ReminderKind.THANK_YOU,),
+        )
+        return [(Reminder.from_row(r), r["draft_mid"]) for r in rows]

@@ -1,4 +1,11 @@
-"""Order dormant contacts so that real past ties come first.
+"""The contact index above the SQL: dormancy, each contact's status, and ranking.
+
+The contact rule itself is stated once, in SQL (:mod:`worker.store.contacts`);
+this module adds what the policy says (``dormant_after_days``, ``exclude``),
+the reconnection status shown beside each contact (:func:`status_text`), and
+the order in which dormant ties are proposed.
+
+Ranking: real past ties come first.
 
 A contact in the index already has mail both ways (see the contact rules), but
 "one message each way" is a one-off exchange, while years of threads in both
@@ -13,13 +20,18 @@ contacts marked ``excluded``.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from worker.config import Config
 from worker.model import Contact
+from worker.outreach.language import is_japanese_text
+from worker.store import Store
+from worker.store.reconnections import Reconnection, ReconnectionStatus
 
-__all__ = ["tie_score", "rank_dormant"]
+__all__ = ["tie_score", "rank_dormant", "contact_index", "status_text"]
 
 # Relationships longer than this add no more weight: twenty years and thirty
 # years of mail are both "a long relationship".
@@ -102,3 +114,50 @@ def rank_dormant(contacts: Iterable[Contact], now: datetime) -> list[Contact]:
         )
 
     return sorted(candidates, key=key)
+
+
+def status_text(reconnection: Reconnection, declined_days: int) -> str:
+    """A contact's reconnection status for ``kizuna contacts``."""
+    status = reconnection.status
+    if status == ReconnectionStatus.DECLINED:
+        until = reconnection.updated_at + timedelta(days=declined_days)
+        return f"declined (no draft before {until.date()})"
+    return {
+        ReconnectionStatus.APPENDING: "draft pending",
+        ReconnectionStatus.PENDING: "draft pending",
+        ReconnectionStatus.SENT: "sent, awaiting reply",
+        ReconnectionStatus.REPLIED: "replied",
+    }.get(status, str(status))
+
+
+def contact_index(
+    config: Config, store: Store, *, dormant: bool = False, now: datetime | None = None
+) -> list[Contact]:
+    """The contact index, most dormant (oldest last contact) first; ``dormant``: only those."""
+    now = now or datetime.now(UTC)
+    policy = config.policy
+    cutoff = now - timedelta(days=policy.dormant_after_days)
+    statuses = {
+        email: status_text(r, policy.declined_days)
+        for email, r in store.reconnections.latest_by_email().items()
+    }
+    result = []
+    for contact in store.contacts(config.me, policy.max_recipients):
+        excluded = policy.is_excluded(contact.email)
+        is_dormant = (
+            contact.last_contact is not None and contact.last_contact < cutoff and not excluded
+        )
+        if dormant and not is_dormant:
+            continue
+        result.append(
+            dataclasses.replace(
+                contact,
+                dormant=is_dormant,
+                excluded=excluded,
+                japanese=is_japanese_text(contact.name) or is_japanese_text(contact.last_subject),
+                status=statuses.get(contact.email, ""),
+            )
+        )
+    epoch = datetime.min.replace(tzinfo=UTC)
+    result.sort(key=lambda c: (c.last_contact or epoch, c.email))
+    return result

@@ -37,19 +37,19 @@ import aiosmtplib
 import imapclient
 from imapclient.exceptions import IMAPClientError
 
-from .config import Config, Smtp
-from .errors import DeliveryError, KizunaError
-from .imap import tls_context
-from .mailbuild import domain_of
-from .prompts import (
+from worker.config import Config, Smtp
+from worker.errors import DeliveryError, KizunaError
+from worker.followup.prompts import (
     Prompt,
     build_prompt_message,
     gift_prompt,
     keep_in_touch_prompt,
     thank_you_prompt,
 )
-from .reminders import Reminder, Reminders
-from .store import Store
+from worker.mail.build import domain_of
+from worker.mail.imap import ImapOpener, SecretLookup, examined, tls_context
+from worker.store import Store
+from worker.store.reminders import Reminder, ReminderKind, Reminders
 
 __all__ = [
     "Deliverer",
@@ -147,15 +147,15 @@ def send_smtp(
 
 
 class Deliverer:
-    """Delivers a :class:`~worker.core.Kizuna`'s due reminders."""
+    """Delivers the due reminders; what it needs is handed in, never looked up."""
 
-    def __init__(self, kizuna: object) -> None:
-        from .core import Kizuna
-
-        assert isinstance(kizuna, Kizuna)
-        self.kizuna = kizuna
-        self.config: Config = kizuna.config
-        self.store: Store = kizuna.store
+    def __init__(
+        self, config: Config, store: Store, imap: ImapOpener, secret: SecretLookup
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.imap = imap
+        self.secret = secret
         self.reminders = Reminders(
             self.store, keep_in_touch_days=self.config.reminders.keep_in_touch_days
         )
@@ -172,7 +172,7 @@ class Deliverer:
     def message(self, reminder: Reminder, now: datetime) -> EmailMessage:
         account = self.config.account
         last = None
-        if reminder.kind == "keep-in-touch":
+        if reminder.kind == ReminderKind.KEEP_IN_TOUCH:
             found = self.store.contacts(
                 self.config.me, self.config.policy.max_recipients, email=reminder.email
             )
@@ -241,15 +241,12 @@ class Deliverer:
 
     @staticmethod
     def in_inbox(client: imapclient.IMAPClient, message_id: str) -> bool:
-        client.select_folder("INBOX", readonly=True)
-        try:
+        with examined(client, "INBOX"):
             return bool(client.search(["HEADER", "Message-ID", message_id]))
-        finally:
-            client.unselect_folder()
 
     def _deliver_imap(self, due: list[Reminder], now: datetime, report: DeliveryReport) -> None:
         try:
-            with self.kizuna.imap() as client:
+            with self.imap() as client:
                 for reminder in due:
                     try:
                         msg, retry = self._begin(reminder, now)
@@ -275,7 +272,7 @@ class Deliverer:
 
     def _already_in_inbox(self, message_id: str) -> bool:
         try:
-            with self.kizuna.imap() as client:
+            with self.imap() as client:
                 return self.in_inbox(client, message_id)
         except (KizunaError, IMAPClientError, OSError) as exc:
             log.warning("event=inbox_check_failed message_id=%s error=%s", message_id, exc)
@@ -285,7 +282,7 @@ class Deliverer:
         smtp = self.config.smtp
         assert smtp is not None  # the config refuses delivery = "smtp" without [smtp]
         try:
-            password = None if smtp.oauth2_token_cmd else smtp.secret("smtp", self.kizuna.vault.get)
+            password = None if smtp.oauth2_token_cmd else smtp.secret("smtp", self.secret)
         except KizunaError as exc:
             for reminder in due:
                 self._fail(reminder, str(exc), report)

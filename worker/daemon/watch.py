@@ -31,16 +31,14 @@ from collections.abc import Callable
 
 import imapclient
 
+from worker.errors import ConnectionLost
+
 __all__ = ["FolderWatcher", "ConnectionLost", "is_activity", "is_bye", "is_dead_silence", "backoff"]
 
 log = logging.getLogger(__name__)
 
 #: Consecutive instant empty idle_check() results that mean the socket is at EOF.
 DEAD_SILENCE_COUNT = 3
-
-
-class ConnectionLost(ConnectionError):
-    """The watched connection died (BYE, EOF)."""
 
 
 def is_activity(responses: list[object]) -> bool:

@@ -3,14 +3,14 @@
 After each scan, :class:`ReplyProcessor` runs over the state:
 
 1. Pending reconnection drafts that appear as sent mail become ``sent``
-   (:meth:`worker.outreach.Outreach.mark_sent_from_index`).
+   (:meth:`worker.outreach.drafting.Outreach.mark_sent_from_index`).
 2. For every ``sent`` reconnection, the contact's indexed mail is matched with
    :func:`find_reply` (pure). A reply marks the reconnection ``replied`` and,
    in one transaction, queues a ``thank-you`` reminder (due now), a ``gift``
    reminder (``gift_after_days`` after the reply) and the first
    ``keep-in-touch`` nudge (``keep_in_touch_days`` after the last contact).
    The whole reply is read once from IMAP (``BODY.PEEK[]`` in an EXAMINEd
-   folder, so it stays unread) for a quote and :func:`worker.gifts.sounds_tired`.
+   folder, so it stays unread) for a quote and :func:`worker.followup.gifts.sounds_tired`.
 3. Every thank-you reminder owns one threaded thank-you draft in Drafts,
    recorded as a ``reconnections`` row of kind ``thank-you`` with the fixed id
    ``thanks-<reconnection id>``. As for reconnection drafts, the intent row is
@@ -25,8 +25,10 @@ the same messages again (or after a crash) creates nothing new.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -34,15 +36,20 @@ from datetime import UTC, datetime, timedelta
 import imapclient
 from imapclient.exceptions import IMAPClientError
 
-from .compose import Profile, render_thank_you
-from .gifts import sounds_tired
-from .language import LANGUAGES
-from .mailbuild import build_draft
-from .model import Contact
-from .outreach import Outreach, append_draft, drafts_folder, kizuna_drafts_on_server
-from .reminders import Reminders, encode_due
-from .replyparse import Reply, first_line, parse_reply
-from .store import Store, decode_time
+from worker.config import Config
+from worker.followup.gifts import sounds_tired
+from worker.mail.build import build_draft
+from worker.mail.drafts import append_draft, drafts_folder, kizuna_drafts_on_server
+from worker.mail.imap import ImapOpener, examined, fetch_item
+from worker.mail.replyparse import Reply, first_line, parse_reply
+from worker.model import Contact
+from worker.outreach.compose import Profile, render_thank_you
+from worker.outreach.drafting import Outreach
+from worker.outreach.language import LANGUAGES
+from worker.store import Store
+from worker.store.reconnections import ReconnectionKind, Reconnections, ReconnectionStatus
+from worker.store.reminders import Reminder, ReminderKind, Reminders
+from worker.store.timecodec import decode_time
 
 __all__ = [
     "MessageView",
@@ -79,23 +86,22 @@ class MessageView:
     sender_name: str = ""
 
     @classmethod
-    def from_row(cls, row: object) -> MessageView:
-        r = row  # sqlite3.Row
-        when = decode_time(r["tkey"])  # type: ignore[index]
+    def from_row(cls, r: sqlite3.Row) -> MessageView:
+        when = decode_time(r["tkey"])
         assert when is not None
         return cls(
-            row_id=int(r["id"]),  # type: ignore[index]
-            folder=r["folder"],  # type: ignore[index]
-            uid=int(r["uid"]),  # type: ignore[index]
-            message_id=r["message_id"],  # type: ignore[index]
-            sender=r["sender"],  # type: ignore[index]
+            row_id=int(r["id"]),
+            folder=r["folder"],
+            uid=int(r["uid"]),
+            message_id=r["message_id"],
+            sender=r["sender"],
             time=when,
-            in_reply_to=r["in_reply_to"],  # type: ignore[index]
-            references=_ids(r["refs"]),  # type: ignore[index]
-            automated=r["automated"],  # type: ignore[index]
-            kizuna_kind=r["kizuna_kind"],  # type: ignore[index]
-            subject=r["subject"] or "",  # type: ignore[index]
-            sender_name=r["sender_name"] or "",  # type: ignore[index]
+            in_reply_to=r["in_reply_to"],
+            references=_ids(r["refs"]),
+            automated=r["automated"],
+            kizuna_kind=r["kizuna_kind"],
+            subject=r["subject"] or "",
+            sender_name=r["sender_name"] or "",
         )
 
 
@@ -165,34 +171,27 @@ class ProcessResult:
 
 
 class ReplyProcessor:
-    """Runs steps 1-4 above for a :class:`~worker.core.Kizuna`."""
+    """Runs steps 1-4 above; what it needs is handed in, never looked up."""
 
-    def __init__(self, kizuna: object) -> None:
-        from .core import Kizuna
-
-        assert isinstance(kizuna, Kizuna)
-        self.kizuna = kizuna
-        self.config = kizuna.config
-        self.store: Store = kizuna.store
-        self.reminders = Reminders(
-            self.store, keep_in_touch_days=self.config.reminders.keep_in_touch_days
-        )
+    def __init__(self, config: Config, store: Store, imap: ImapOpener) -> None:
+        self.config = config
+        self.store = store
+        self.imap = imap
+        self.reconnections: Reconnections = store.reconnections
+        self.reminders = Reminders(store, keep_in_touch_days=config.reminders.keep_in_touch_days)
         self._client: imapclient.IMAPClient | None = None
-        self._client_cm: object | None = None
+        self._connection = contextlib.ExitStack()
 
     # -- the IMAP connection, opened only when a pass needs it ----------------------
 
     def _imap(self) -> imapclient.IMAPClient:
         if self._client is None:
-            cm = self.kizuna.imap()
-            self._client = cm.__enter__()
-            self._client_cm = cm
+            self._client = self._connection.enter_context(self.imap())
         return self._client
 
     def _close(self) -> None:
-        if self._client_cm is not None:
-            self._client_cm.__exit__(None, None, None)  # type: ignore[attr-defined]
-        self._client = self._client_cm = None
+        self._client = None
+        self._connection.close()
 
     # -- the pass ----------------------------------------------------------------------
 
@@ -213,7 +212,7 @@ class ReplyProcessor:
         rescheduled: list[str] = []
         try:
             if not unchanged:
-                sent = Outreach(self.kizuna).mark_sent_from_index()
+                sent = Outreach(self.config, self.store, self.imap).mark_sent_from_index()
                 for email in sent:
                     log.info("event=sent email=%s", email)
                 for reconnection in self.sent_reconnections():
@@ -233,17 +232,10 @@ class ReplyProcessor:
 
     def _stamp(self) -> str:
         """What the matching depends on, in one string."""
-        tables = [
-            tuple(row)
-            for row in self.store.query(
-                "SELECT COUNT(*), MAX(updated_at) FROM reconnections UNION ALL "
-                "SELECT COUNT(*), MAX(updated_at) FROM reminders"
-            )
-        ]
         return json.dumps(
             [
                 self.store.messages_version(),
-                tables,
+                [self.reconnections.stamp(), self.reminders.stamp()],
                 sorted(self.config.me),
                 self.config.policy.max_recipients,
                 self.config.reminders.keep_in_touch_days,
@@ -252,30 +244,28 @@ class ReplyProcessor:
 
     def sent_reconnections(self) -> list[SentReconnection]:
         found = []
-        for row in self.store.query(
-            "SELECT * FROM reconnections WHERE kind = 'reconnection' AND status = 'sent' ORDER BY created_at"
-        ):
-            ids = {row["message_id"], row["sent_message_id"]} - {None, ""}
+        for row in self.reconnections.list(statuses=[ReconnectionStatus.SENT]):
+            ids = {row.message_id, row.sent_message_id} - {None, ""}
             sent_at = None
-            if row["sent_message_id"]:
-                hit = self.store.query(
-                    "SELECT MIN(tkey) FROM messages WHERE mkey = ? AND message_id = ?",
-                    (row["sent_message_id"], row["sent_message_id"]),
-                )
-                sent_at = decode_time(hit[0][0]) if hit and hit[0][0] is not None else None
+            if row.sent_message_id:
+                sent_at = decode_time(self.store.first_time_of(row.sent_message_id))
             if sent_at is None:
-                sent_at = datetime.fromisoformat(row["updated_at"])
-            language = row["language"] if row["language"] in LANGUAGES else "en"
+                sent_at = row.updated_at
+            language = row.language if row.language in LANGUAGES else "en"
             found.append(
                 SentReconnection(
-                    row["id"], row["email"], frozenset(ids), sent_at, language, row["subject"]
+                    row.id,
+                    row.email,
+                    frozenset(i for i in ids if i),
+                    sent_at,
+                    language,
+                    row.subject,
                 )
             )
         return found
 
     def _messages_from(self, email: str) -> list[MessageView]:
-        rows = self.store.query("SELECT * FROM messages WHERE sender = ? ORDER BY id", (email,))
-        return [MessageView.from_row(r) for r in rows]
+        return [MessageView.from_row(r) for r in self.store.messages_from(email)]
 
     # -- a reply -------------------------------------------------------------------------
 
@@ -283,18 +273,15 @@ class ReplyProcessor:
         """The whole reply from IMAP, read without setting ``\\Seen``."""
         try:
             client = self._imap()
-            client.select_folder(msg.folder, readonly=True)  # EXAMINE
-            try:
+            with examined(client, msg.folder):
                 data = client.fetch([msg.uid], ["BODY.PEEK[]"]).get(msg.uid, {})
-            finally:
-                client.unselect_folder()
         except (IMAPClientError, OSError) as exc:
             log.warning(
                 "event=reply_fetch_failed folder=%s uid=%s error=%s", msg.folder, msg.uid, exc
             )
             return None
-        raw = data.get(b"BODY[]")
-        return parse_reply(raw) if raw else None
+        raw = fetch_item(data, b"BODY[]")
+        return parse_reply(raw) if isinstance(raw, bytes) and raw else None
 
     def _contact(self, email: str, fallback_name: str) -> Contact:
         found = self.store.contacts(self.config.me, self.config.policy.max_recipients, email=email)
@@ -337,17 +324,12 @@ class ReplyProcessor:
         }
         days = self.config.reminders
         with self.store.transaction() as db:
-            cur = db.execute(
-                "UPDATE reconnections SET status = 'replied', reply_message_id = ?, updated_at = ? "
-                "WHERE id = ? AND status = 'sent'",
-                (msg.message_id, now.isoformat(), sent.id),
-            )
-            if not cur.rowcount:
+            if not Reconnections.mark_replied(db, sent.id, msg.message_id or "", now):
                 return  # another pass got there first
             Reminders.queue(
                 db,
                 email=sent.email,
-                kind="thank-you",
+                kind=ReminderKind.THANK_YOU,
                 due=now,
                 reconnection=sent.id,
                 detail=thank_detail,
@@ -356,22 +338,18 @@ class ReplyProcessor:
             Reminders.queue(
                 db,
                 email=sent.email,
-                kind="gift",
+                kind=ReminderKind.GIFT,
                 reconnection=sent.id,
                 detail=detail,
                 due=reply_time + timedelta(days=days.gift_after_days),
                 now=now,
             )
             # one keep-in-touch chain per contact: an older one gives way to this one
-            db.execute(
-                "UPDATE reminders SET status = 'dismissed', updated_at = ? WHERE email = ? "
-                "AND kind = 'keep-in-touch' AND status = 'pending' AND reconnection != ?",
-                (encode_due(now), sent.email, sent.id),
-            )
+            Reminders.end_other_chains(db, sent.email, sent.id, now)
             Reminders.queue(
                 db,
                 email=sent.email,
-                kind="keep-in-touch",
+                kind=ReminderKind.KEEP_IN_TOUCH,
                 reconnection=sent.id,
                 detail=detail,
                 due=last_contact + timedelta(days=days.keep_in_touch_days),
@@ -390,91 +368,74 @@ class ReplyProcessor:
 
     def ensure_thank_you_drafts(self) -> list[str]:
         """Write the thank-you draft of every thank-you reminder that lacks one (crash-safe)."""
-        todo = self.store.query(
-            """SELECT r.reconnection, r.email, r.detail, t.status AS draft_status, t.message_id AS draft_mid
-               FROM reminders r
-               LEFT JOIN reconnections t ON t.id = 'thanks-' || r.reconnection
-               WHERE r.kind = 'thank-you' AND (t.id IS NULL OR t.status = 'appending')"""
-        )
+        todo = self.reminders.thank_yous_without_draft()
         if not todo:
             return []
         client = self._imap()
         folder = drafts_folder(client)
         on_server = kizuna_drafts_on_server(client, folder)
         written = []
-        for row in todo:
-            tid = thank_you_id(row["reconnection"])
+        for reminder, draft_mid in todo:
+            tid = thank_you_id(reminder.reconnection)
             if tid in on_server:
-                self._draft_status(tid, "pending")
+                self.reconnections.set_status(tid, ReconnectionStatus.PENDING)
                 continue
-            written.append(self._write_thank_you(client, folder, tid, row))
+            written.append(self._write_thank_you(client, folder, tid, reminder, draft_mid))
         return written
 
-    def _draft_status(self, tid: str, status: str) -> None:
-        now = datetime.now(UTC).isoformat()
-        with self.store.transaction() as db:
-            db.execute(
-                "UPDATE reconnections SET status = ?, updated_at = ? WHERE id = ?",
-                (status, now, tid),
-            )
-
     def _write_thank_you(
-        self, client: imapclient.IMAPClient, folder: str, tid: str, row: object
+        self,
+        client: imapclient.IMAPClient,
+        folder: str,
+        tid: str,
+        reminder: Reminder,
+        draft_mid: str | None,
     ) -> str:
-        r = row  # sqlite3.Row
-        detail = json.loads(r["detail"])  # type: ignore[index]
-        spec = detail.get("draft") or {}
+        spec = reminder.detail.get("draft")
+        spec = spec if isinstance(spec, dict) else {}
         account = self.config.account
+        references = spec.get("references") or ()
         msg = build_draft(
             from_name=account.display_name,
             from_addr=account.addresses[0],
             to_name=str(spec.get("to_name") or ""),
-            to_addr=r["email"],  # type: ignore[index]
+            to_addr=reminder.email,
             subject=str(spec.get("subject") or "Re: Thank you"),
             body=str(spec.get("body") or ""),
             kizuna_id=tid,
-            in_reply_to=spec.get("in_reply_to") or None,
-            references=[str(x) for x in spec.get("references") or ()],
-            message_id=r["draft_mid"] or None,  # type: ignore[index]
+            in_reply_to=str(spec.get("in_reply_to") or "") or None,
+            references=[str(x) for x in references] if isinstance(references, list) else [],
+            message_id=draft_mid or None,
         )
-        message_id = str(msg["Message-ID"])
-        now = datetime.now(UTC).isoformat()
-        with self.store.transaction() as db:  # the intent, before the APPEND
-            db.execute(
-                "INSERT OR IGNORE INTO reconnections (id, email, kind, status, subject, message_id, "
-                "language, created_at, updated_at, parent, reply_message_id) "
-                "VALUES (?, ?, 'thank-you', 'appending', ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    tid,
-                    r["email"],
-                    str(msg["Subject"]),
-                    message_id,
-                    detail.get("language") or "en",  # type: ignore[index]
-                    now,
-                    now,
-                    r["reconnection"],
-                    spec.get("in_reply_to"),
-                ),  # type: ignore[index]
-            )
+        in_reply_to = spec.get("in_reply_to")
+        self.reconnections.add(  # the intent, before the APPEND
+            tid,
+            email=reminder.email,
+            kind=ReconnectionKind.THANK_YOU,
+            status=ReconnectionStatus.APPENDING,
+            subject=str(msg["Subject"]),
+            message_id=str(msg["Message-ID"]),
+            language=reminder.language,
+            parent=reminder.reconnection,
+            reply_message_id=str(in_reply_to) if in_reply_to else None,
+            if_new=True,
+        )
         append_draft(client, folder, bytes(msg))
-        self._draft_status(tid, "pending")
+        self.reconnections.set_status(tid, ReconnectionStatus.PENDING)
         log.info(
-            "event=thank_you_draft email=%s id=%s subject=%r", r["email"], tid, str(msg["Subject"])
-        )  # type: ignore[index]
-        return str(r["email"])  # type: ignore[index]
+            "event=thank_you_draft email=%s id=%s subject=%r",
+            reminder.email,
+            tid,
+            str(msg["Subject"]),
+        )
+        return reminder.email
 
     # -- keep in touch -----------------------------------------------------------------------
 
     def reset_keep_in_touch(self) -> list[str]:
         """Move pending nudges after real contact either way (see :func:`keep_in_touch_due`)."""
-        emails = [
-            r[0]
-            for r in self.store.query(
-                "SELECT DISTINCT email FROM reminders WHERE kind = 'keep-in-touch' AND status = 'pending'"
-            )
-        ]
         moved = []
-        for email in emails:
+        for email in self.reminders.keep_in_touch_emails():
             found = self.store.contacts(
                 self.config.me, self.config.policy.max_recipients, email=email
             )

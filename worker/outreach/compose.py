@@ -55,13 +55,13 @@ from typing import TYPE_CHECKING
 import jinja2
 
 from worker.errors import TemplateError
-from worker.language import (
+from worker.model import Contact
+from worker.outreach.language import (
     LANGUAGES,
     english_first_name,
     is_japanese_text,
     japanese_honorific_name,
 )
-from worker.model import Contact
 
 if TYPE_CHECKING:
     from worker.config import Config

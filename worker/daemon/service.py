@@ -14,14 +14,13 @@ Threads, one concurrency model (imapclient blocks):
   ``deliver`` every :data:`TICK_SECONDS` (or ``poll_seconds`` if shorter), so
   snoozed and gift reminders go out when due.
 
-Job store: APScheduler's ``SQLAlchemyJobStore`` in the state database itself
-(``sqlite:///<state path>``, table ``apscheduler_jobs``). The state runs in WAL
-mode and both writers keep their transactions short, so sharing the file
-causes no locking trouble, and one file is one thing to back up. The jobs use
-``coalesce=True`` and ``misfire_grace_time=None``: runs missed while the daemon
-was down are run once, at start, never once per missed interval. Exactly-once
-delivery does not rest on that, though: the ``reminders`` table is the source
-of truth, so a reminder that fell due during the downtime goes out once.
+Job store: APScheduler's memory job store, with the daemon's bound methods
+as jobs. A persistent store would add nothing: the ``reminders`` table is the
+source of truth for delivery (a reminder that fell due while the daemon was
+down is pending and due, so the first tick delivers it once), and every start
+asks for a cycle at once, which is what a stored, missed ``scan`` run would
+have given. The jobs use ``coalesce=True`` and ``misfire_grace_time=None``, so
+a busy moment never turns into a burst of catch-up runs.
 
 Only one daemon per state: an exclusive ``flock`` on ``<state dir>/kizuna.lock``
 (which also holds the pid); a second ``kizuna run`` fails with
@@ -35,7 +34,6 @@ Extra services (the local web API) plug in as objects with ``start()`` and
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import logging
 import os
@@ -43,48 +41,28 @@ import signal
 import threading
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, datetime
 from typing import Protocol
 
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from .errors import AlreadyRunning, StateError
-from .folders import plan_folders
-from .imap import connect
-from .watch import FolderWatcher
+from worker.core import HEARTBEAT_KEY, LOCK_NAME, Kizuna
+from worker.daemon.watch import FolderWatcher
+from worker.fsutil import InstanceLock
+from worker.mail.folders import plan_folders
+from worker.mail.imap import connect
 
 __all__ = [
     "Daemon",
     "Service",
-    "InstanceLock",
     "run_until_signalled",
     "TICK_SECONDS",
-    "HEARTBEAT_KEY",
 ]
 
 log = logging.getLogger(__name__)
 
 #: Reminder delivery tick (seconds); ``[daemon] poll_seconds`` if that is shorter.
 TICK_SECONDS = 30.0
-#: The ``meta`` key of the daemon's heartbeat (JSON).
-HEARTBEAT_KEY = "daemon"
-LOCK_NAME = "kizuna.lock"
-
-# The running daemon, for the scheduler's jobs: a persistent job store keeps
-# jobs as textual references to module-level functions, never as bound methods.
-_current: Daemon | None = None
-
-
-def _scan_job() -> None:
-    if _current is not None:
-        _current.request_cycle("schedule")
-
-
-def _deliver_job() -> None:
-    if _current is not None:
-        _current.deliver()
 
 
 class Service(Protocol):
@@ -95,70 +73,17 @@ class Service(Protocol):
     def stop(self) -> None: ...
 
 
-class InstanceLock:
-    """An exclusive ``flock`` on ``<state dir>/kizuna.lock``: one daemon per state."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self._fd: int | None = None
-
-    def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            pid = os.read(fd, 32).decode(errors="replace").strip() or "?"
-            os.close(fd)
-            raise AlreadyRunning(
-                f"kizuna is already running for state {self.path.parent} (pid {pid}); stop it first"
-            ) from None
-        except OSError as exc:
-            os.close(fd)
-            raise StateError(f"cannot lock {self.path}: {exc.strerror or exc}") from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        self._fd = fd
-
-    def release(self) -> None:
-        if self._fd is not None:
-            with contextlib.suppress(OSError):
-                fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
-
-    @staticmethod
-    def held(path: Path) -> bool:
-        """True while some process holds the lock (a daemon runs)."""
-        try:
-            fd = os.open(path, os.O_RDONLY)
-        except OSError:
-            return False
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        else:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            return False
-        finally:
-            os.close(fd)
-
-
 class Daemon:
     """The running ``kizuna run`` for one :class:`~worker.core.Kizuna`."""
 
     def __init__(
         self,
-        kizuna: object,
+        kizuna: Kizuna,
         *,
         services: Sequence[Service] = (),
         tick_seconds: float | None = None,
         watch: bool = True,
     ) -> None:
-        from .core import Kizuna
-
-        assert isinstance(kizuna, Kizuna)
         self.kizuna = kizuna
         self.config = kizuna.config
         self.services = list(services)
@@ -178,10 +103,8 @@ class Daemon:
 
     def start(self) -> None:
         """Take the lock, start every thread and ask for a first cycle."""
-        global _current
         self.lock.acquire()
         try:
-            _current = self
             now = datetime.now(UTC).isoformat()
             self.status = {
                 "pid": os.getpid(),
@@ -213,7 +136,6 @@ class Daemon:
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop every thread (within ``timeout`` seconds each) and release the lock."""
-        global _current
         self.stopping.set()
         self._wanted.set()
         for service in reversed(self.services):
@@ -234,37 +156,24 @@ class Daemon:
             with contextlib.suppress(Exception):
                 self._heartbeat()
         self.lock.release()
-        if _current is self:
-            _current = None
         log.info("event=stopped")
 
     def _start_scheduler(self) -> None:
         daemon = self.config.daemon
-        store = SQLAlchemyJobStore(url=f"sqlite:///{self.config.state_path}")
         scheduler = BackgroundScheduler(
-            jobstores={"default": store},
             job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
             timezone=UTC,
         )
-        scheduler.start(paused=True)
+        scheduler.add_job(
+            self.request_cycle,
+            "interval",
+            args=["schedule"],
+            minutes=daemon.scan_interval_minutes,
+            id="scan",
+        )
+        scheduler.add_job(self.deliver, "interval", seconds=self.tick_seconds, id="deliver")
+        scheduler.start()
         self.scheduler = scheduler
-        wanted = {
-            "scan": ("worker.daemon:_scan_job", timedelta(minutes=daemon.scan_interval_minutes)),
-            "deliver": ("worker.daemon:_deliver_job", timedelta(seconds=self.tick_seconds)),
-        }
-        for job_id, (func, interval) in wanted.items():
-            job = scheduler.get_job(job_id)
-            # A stored job with the same interval keeps its schedule, so a run
-            # missed while the daemon was down happens once now (coalesced).
-            if job is None or getattr(job.trigger, "interval", None) != interval:
-                scheduler.add_job(
-                    func,
-                    "interval",
-                    seconds=interval.total_seconds(),
-                    id=job_id,
-                    replace_existing=True,
-                )
-        scheduler.resume()
 
     def _start_watchers(self) -> None:
         daemon = self.config.daemon
@@ -307,15 +216,13 @@ class Daemon:
 
     def cycle(self) -> None:
         """One scan, reply processing and delivery; errors are logged, never raised."""
-        from .delivery import Deliverer
-        from .replies import ReplyProcessor
 
         with self._work:
             started = time.monotonic()
             try:
                 result = self.kizuna.scan(progress=False)
-                processed = ReplyProcessor(self.kizuna).run()
-                report = Deliverer(self.kizuna).deliver_due()
+                processed = self.kizuna.process_replies()
+                report = self.kizuna.deliver_reminders()
                 self.status["last_cycle"] = datetime.now(UTC).isoformat()
                 self.status["last_error"] = None
                 log.info(
@@ -342,12 +249,11 @@ class Daemon:
 
     def deliver(self) -> None:
         """The delivery tick: due reminders out now (skipped while a cycle runs: it delivers too)."""
-        from .delivery import Deliverer
 
         if not self._work.acquire(blocking=False):
             return
         try:
-            report = Deliverer(self.kizuna).deliver_due()
+            report = self.kizuna.deliver_reminders()
             if report.failed:
                 self.status["last_error"] = report.failed[-1][1]
             elif report.delivered:

@@ -38,7 +38,7 @@ import re
 from collections.abc import Mapping, Sequence
 from email.message import Message
 
-from .mimewords import decode_words, unraw
+from worker.mail.mimewords import decode_words, unraw
 
 __all__ = ["AUTOMATION_FIELDS", "automation_reason", "automation_reason_from_fields"]
 

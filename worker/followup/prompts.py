@@ -19,8 +19,9 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 
-from worker.gifts import gift_ideas
-from worker.mailbuild import domain_of
+from worker.followup.gifts import gift_ideas
+from worker.mail.build import domain_of
+from worker.store.reminders import KINDS
 
 __all__ = [
     "KINDS",
@@ -31,7 +32,6 @@ __all__ = [
     "build_prompt_message",
 ]
 
-KINDS: tuple[str, ...] = ("thank-you", "gift", "keep-in-touch")
 SUBJECT_TAG = "[Kizuna]"
 
 

@@ -31,9 +31,9 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .errors import FolderError, MailServerError
+from worker.errors import FolderError, MailServerError
 
-__all__ = ["fetch_headers", "FetchParser", "FetchItem", "fetch_command"]
+__all__ = ["fetch_headers", "FetchParser", "FetchItem", "fetch_command", "uid_ranges"]
 
 #: (uid, raw INTERNALDATE or None, raw header bytes)
 FetchItem = tuple[int, bytes | None, bytes]
@@ -59,6 +59,23 @@ _TOKEN = re.compile(
 )
 _ESCAPE = re.compile(rb"\\(.)", re.DOTALL)
 _LITERAL = object()
+
+
+def uid_ranges(uids: Sequence[int]) -> str:
+    """A compact IMAP sequence set for sorted UIDs: ``1:5,7,9:12``."""
+    parts: list[str] = []
+    start = prev = None
+    for uid in uids:
+        if start is None:
+            start = prev = uid
+        elif uid == prev + 1:  # type: ignore[operator]
+            prev = uid
+        else:
+            parts.append(f"{start}:{prev}" if start != prev else str(start))
+            start = prev = uid
+    if start is not None:
+        parts.append(f"{start}:{prev}" if start != prev else str(start))
+    return ",".join(parts)
 
 
 def fetch_command(uids: str, fields: Sequence[str]) -> bytes:
@@ -325,8 +342,6 @@ def fetch_headers(
     if isinstance(uids, str):
         uid_set = uids
     else:
-        from .scan import uid_ranges  # noqa: PLC0415 - scan imports this module
-
         uid_set = uid_ranges(sorted(uids))
     if not uid_set:
         return

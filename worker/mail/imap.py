@@ -7,18 +7,31 @@ the CLI can say one clear line.
 
 from __future__ import annotations
 
+import re
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 
 import imapclient
 from imapclient.exceptions import IMAPClientError, LoginError
 
-from .config import Account
-from .errors import AuthenticationFailed, MailServerError, ServerUnreachable
+from worker.config import Account
+from worker.errors import AuthenticationFailed, MailServerError, ServerUnreachable
 
-__all__ = ["connect", "tls_context", "SecretLookup"]
+__all__ = [
+    "connect",
+    "tls_context",
+    "SecretLookup",
+    "ImapOpener",
+    "leave_folder",
+    "examined",
+    "fetch_item",
+    "server_text",
+]
 
 SecretLookup = Callable[[str], "str | None"]
+#: What services receive instead of the facade: opens a logged-in connection, logged out after.
+ImapOpener = Callable[[], AbstractContextManager[imapclient.IMAPClient]]
 
 
 def tls_context(ca_file: str | None) -> ssl.SSLContext:
@@ -68,7 +81,7 @@ def connect(
             client.login(account.username, account.secret("imap", secret))
     except LoginError as exc:
         _close(client)
-        detail = str(exc).strip() or "the server refused the login"
+        detail = server_text(exc) or "the server refused the login"
         raise AuthenticationFailed(
             f"authentication failed for {account.username} at {where}: {detail}", host, port
         ) from None
@@ -86,3 +99,58 @@ def _close(client: imapclient.IMAPClient) -> None:
         client.shutdown()
     except Exception:  # noqa: BLE001, S110 - closing a broken connection
         pass
+
+
+def server_text(exc: BaseException) -> str:
+    """An imapclient error's text as the server said it (imapclient keeps it as bytes)."""
+    parts = []
+    for arg in exc.args:
+        if isinstance(arg, bytes):
+            arg = arg.decode("utf-8", "replace")
+        parts.append(str(arg))
+    text = " ".join(parts).strip()
+    return re.sub(r"^b(['\"])(.*)\1$", r"\2", text)
+
+
+def leave_folder(client: imapclient.IMAPClient) -> None:
+    """Deselect the folder: UNSELECT where the server offers it (RFC 3691), else CLOSE.
+
+    CLOSE is in every IMAP server; after a read-only EXAMINE it expunges nothing.
+    """
+    if client.has_capability("UNSELECT"):
+        client.unselect_folder()
+    else:
+        client.close_folder()
+
+
+@contextmanager
+def examined(client: imapclient.IMAPClient, folder: str) -> Iterator[dict[bytes, object]]:
+    """``folder`` selected read-only (EXAMINE) for the block, then left (:func:`leave_folder`)."""
+    info = client.select_folder(folder, readonly=True)
+    try:
+        yield info
+    finally:
+        leave_folder(client)
+
+
+def _section_key(key: bytes) -> bytes:
+    return key.replace(b'"', b"").upper()
+
+
+def fetch_item(data: Mapping[bytes, object], section: bytes) -> object | None:
+    """A FETCH response item by its section name, however the server spelled it.
+
+    Servers may quote header names or change their case: Courier answers
+    ``BODY[HEADER.FIELDS ("X-KIZUNA-ID")]`` to a request for
+    ``BODY.PEEK[HEADER.FIELDS (X-KIZUNA-ID)]``.
+
+    >>> fetch_item({b'BODY[HEADER.FIELDS ("X-KIZUNA-ID")]': b"x"}, b"BODY[HEADER.FIELDS (X-KIZUNA-ID)]")
+    b'x'
+    """
+    if section in data:
+        return data[section]
+    wanted = _section_key(section)
+    for key, value in data.items():
+        if isinstance(key, bytes) and _section_key(key) == wanted:
+            return value
+    return None

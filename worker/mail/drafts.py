@@ -1,0 +1,70 @@
+"""The Drafts folder: finding (or creating) it, saving a draft, and listing Kizuna's drafts there.
+
+Kizuna's drafts carry an ``X-Kizuna-Id`` header naming their reconnection;
+that header, not the state, says which drafts are really in Drafts.
+"""
+
+from __future__ import annotations
+
+import imapclient
+from imapclient.exceptions import IMAPClientError
+
+from worker.errors import FolderError
+from worker.mail.folders import plan_folders
+from worker.mail.imap import examined, fetch_item, server_text
+
+__all__ = ["drafts_folder", "append_draft", "kizuna_drafts_on_server", "fetch_headers_of"]
+
+_KIZUNA_ID = b"BODY[HEADER.FIELDS (X-KIZUNA-ID)]"
+
+
+def drafts_folder(client: imapclient.IMAPClient) -> str:
+    """The Drafts folder by SPECIAL-USE or name; created when truly absent."""
+    plan = plan_folders(client.list_folders())
+    if plan.drafts:
+        return plan.drafts
+    try:
+        client.create_folder("Drafts")
+    except IMAPClientError as exc:
+        raise FolderError(
+            f"there is no Drafts folder and creating one failed: {server_text(exc)}",
+            folder="Drafts",
+        ) from None
+    return "Drafts"
+
+
+def append_draft(client: imapclient.IMAPClient, folder: str, raw: bytes) -> None:
+    """APPEND with ``\\Draft`` (and ``\\Seen``: the user's own text is not unread mail)."""
+    try:
+        client.append(folder, raw, flags=(b"\\Draft", b"\\Seen"))
+    except IMAPClientError as exc:
+        raise FolderError(
+            f"cannot save the draft into {folder}: {server_text(exc)}", folder=folder
+        ) from None
+
+
+def kizuna_drafts_on_server(client: imapclient.IMAPClient, folder: str) -> dict[str, int]:
+    """``X-Kizuna-Id`` -> UID of every Kizuna draft in the Drafts folder."""
+    found: dict[str, int] = {}
+    with examined(client, folder):
+        uids = client.search(["HEADER", "X-Kizuna-Id", ""])
+        for start in range(0, len(uids), 500):
+            chunk = uids[start : start + 500]
+            fetched = client.fetch(chunk, ["BODY.PEEK[HEADER.FIELDS (X-KIZUNA-ID)]"])
+            for uid, data in fetched.items():
+                raw = fetch_item(data, _KIZUNA_ID) or b""
+                assert isinstance(raw, bytes)
+                for line in raw.decode("utf-8", "replace").splitlines():
+                    name, _, value = line.partition(":")
+                    if name.strip().lower() == "x-kizuna-id" and value.strip():
+                        found[value.strip()] = uid
+    return found
+
+
+def fetch_headers_of(client: imapclient.IMAPClient, folder: str, uid: int) -> bytes:
+    """The whole header of one message, read without setting ``\\Seen``."""
+    with examined(client, folder):
+        data = client.fetch([uid], ["BODY.PEEK[HEADER]"]).get(uid, {})
+    raw = fetch_item(data, b"BODY[HEADER]") or b""
+    assert isinstance(raw, bytes)
+    return raw

@@ -1,0 +1,299 @@
+"""Reconnection drafts: choose whom to write to, write, and never twice.
+
+A reconnection's states are described in :mod:`worker.store.reconnections`.
+Crash safety: the intent row is committed before the APPEND, and every run
+first reconciles the state with the Kizuna drafts actually in Drafts (found by
+their ``X-Kizuna-Id`` header), so an APPEND that succeeded but was never
+recorded is found again instead of written twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import imapclient
+
+from worker.config import Config
+from worker.mail.build import build_draft
+from worker.mail.drafts import (
+    append_draft,
+    drafts_folder,
+    fetch_headers_of,
+    kizuna_drafts_on_server,
+)
+from worker.mail.imap import ImapOpener
+from worker.mail.rules import parse_headers
+from worker.model import Contact
+from worker.outreach.compose import Draft, Profile, render_reconnection
+from worker.outreach.contacts import contact_index, rank_dormant
+from worker.outreach.language import choose_language
+from worker.outreach.tone import check_tone
+from worker.store import Store
+from worker.store.reconnections import (
+    ACTIVE,
+    ReconnectionKind,
+    ReconnectionStatus,
+)
+from worker.store.timecodec import encode_time
+
+__all__ = ["DraftOutcome", "Skipped", "Outreach"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DraftOutcome:
+    """One draft written (or, with ``dry_run``, shown)."""
+
+    email: str
+    subject: str
+    message_id: str
+    language: str
+    kizuna_id: str
+    body: str
+    warnings: list[str] = field(default_factory=list)
+    #: The whole message as it goes into Drafts.
+    raw: bytes = field(default=b"", repr=False)
+
+    def to_json(self, *, body: bool = False) -> dict[str, object]:
+        doc: dict[str, object] = {
+            "email": self.email,
+            "subject": self.subject,
+            "message_id": self.message_id,
+            "language": self.language,
+            "warnings": self.warnings,
+        }
+        if body:
+            doc["body"] = self.body
+        return doc
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A contact not drafted: why (for people) and a stable ``code`` (for programs).
+
+    Codes: ``not-contact``, ``excluded``, ``pending``, ``sent``, ``declined``, ``limit``.
+    """
+
+    email: str
+    reason: str
+    code: str = "other"
+
+
+class Outreach:
+    """Writes reconnection drafts: what it needs is handed in, never looked up."""
+
+    def __init__(self, config: Config, store: Store, imap: ImapOpener) -> None:
+        self.config = config
+        self.store = store
+        self.imap = imap
+
+    # -- state ---------------------------------------------------------------------------
+
+    def mark_sent_from_index(self) -> list[str]:
+        """Pending drafts that now appear as sent mail in a scanned folder -> ``sent``.
+
+        Same Message-ID, or a message from me to the contact with the same
+        subject, dated no earlier than five minutes before the draft was made.
+        """
+        done = []
+        table = self.store.reconnections
+        for row in table.list(statuses=[ReconnectionStatus.PENDING]):
+            hit = self.store.sent_copy(
+                self.config.me,
+                message_id=row.message_id,
+                subject=row.subject,
+                to=row.email,
+                since=encode_time(row.created_at - timedelta(minutes=5)),
+            )
+            if hit is not None:
+                table.set_status(
+                    row.id, ReconnectionStatus.SENT, sent_message_id=hit or row.message_id
+                )
+                done.append(row.email)
+        return done
+
+    def reconcile(self, client: imapclient.IMAPClient, folder: str) -> None:
+        """Bring the state in line with the Kizuna drafts really in Drafts."""
+        on_server = kizuna_drafts_on_server(client, folder)
+        self.mark_sent_from_index()
+        table = self.store.reconnections
+        known = {r.id: r for r in table.list()}
+        for rid, row in known.items():
+            if row.status == ReconnectionStatus.APPENDING:
+                if rid in on_server:
+                    table.set_status(rid, ReconnectionStatus.PENDING)
+                else:
+                    table.delete(rid)
+            elif row.status == ReconnectionStatus.PENDING and rid not in on_server:
+                log.info("draft for %s left Drafts unsent: taking the hint", row.email)
+                table.set_status(rid, ReconnectionStatus.DECLINED)
+        for rid in set(on_server) - set(known):
+            if not rid.startswith("reconnect-"):
+                continue  # a thank-you draft: worker.followup.replies keeps track of those
+            log.warning("found a Kizuna draft %s in Drafts that the state did not know", rid)
+            self._adopt(client, folder, rid, on_server[rid])
+
+    def _adopt(self, client: imapclient.IMAPClient, folder: str, rid: str, uid: int) -> None:
+        facts = parse_headers(fetch_headers_of(client, folder, uid))
+        if not facts.recipients:
+            return
+        self.store.reconnections.add(
+            rid,
+            email=facts.recipients[0].email,
+            kind=ReconnectionKind.RECONNECTION,
+            status=ReconnectionStatus.PENDING,
+            subject=facts.subject or "",
+            message_id=facts.message_id or "",
+            language="",
+            if_new=True,
+        )
+
+    def blocked(self, now: datetime) -> dict[str, tuple[str, bool, str]]:
+        """email -> (why no new draft now, whether naming the contact overrides it, code).
+
+        A reconnection under way always blocks; a recently declined one blocks
+        only the automatic choice (``kizuna draft --to`` is the user asking).
+        """
+        reasons: dict[str, tuple[str, bool, str]] = {}
+        window = timedelta(days=self.config.policy.declined_days)
+        for row in self.store.reconnections.list():
+            email, status = row.email, row.status
+            if status in ACTIVE:
+                why = (
+                    "reconnection sent, waiting for a reply"
+                    if status == "sent"
+                    else "a reconnection draft is already pending"
+                )
+                reasons[email] = (why, False, "sent" if status == "sent" else "pending")
+            elif status == ReconnectionStatus.DECLINED and email not in reasons:
+                until = row.updated_at + window
+                if until > now:
+                    reasons[email] = (
+                        f"you deleted the last draft unsent; not again before {until.date()}",
+                        True,
+                        "declined",
+                    )
+        return reasons
+
+    # -- drafting ------------------------------------------------------------------------
+
+    def select(
+        self, emails: Sequence[str], limit: int | None, now: datetime
+    ) -> tuple[list[Contact], list[Skipped]]:
+        """Whom to write to: the named contacts, or the top-ranked dormant ones."""
+        cap = self.config.outreach.max_drafts_per_run
+        limit = cap if limit is None else min(limit, cap)
+        blocked = self.blocked(now)
+        skipped: list[Skipped] = []
+        chosen: list[Contact] = []
+        if emails:
+            index = {c.email: c for c in contact_index(self.config, self.store, now=now)}
+            for email in dict.fromkeys(e.strip().lower() for e in emails):
+                contact = index.get(email)
+                if contact is None:
+                    skipped.append(
+                        Skipped(email, "not a contact (no personal mail both ways)", "not-contact")
+                    )
+                elif contact.excluded:
+                    skipped.append(Skipped(email, "excluded by policy.exclude", "excluded"))
+                elif email in blocked and not blocked[email][1]:
+                    skipped.append(Skipped(email, blocked[email][0], blocked[email][2]))
+                else:
+                    chosen.append(contact)
+        else:
+            dormant = contact_index(self.config, self.store, dormant=True, now=now)
+            candidates = [c for c in dormant if c.email not in blocked]
+            chosen = rank_dormant(candidates, now)
+        if len(chosen) > limit:
+            for contact in chosen[limit:] if emails else ():
+                skipped.append(
+                    Skipped(contact.email, f"over the limit of {limit} drafts per run", "limit")
+                )
+            chosen = chosen[:limit]
+        return chosen, skipped
+
+    def compose(self, contact: Contact, now: datetime) -> tuple[Draft, list[str]]:
+        language = choose_language(self.config.outreach.language, contact)
+        draft = render_reconnection(
+            contact,
+            Profile.of(self.config),
+            language,
+            now,
+            override_dir=self.config.template_override,
+        )
+        return draft, check_tone(draft.body, language)
+
+    def run(
+        self,
+        emails: Iterable[str] = (),
+        *,
+        limit: int | None = None,
+        dry_run: bool = False,
+        now: datetime | None = None,
+    ) -> tuple[list[DraftOutcome], list[Skipped]]:
+        """Write drafts (or, with ``dry_run``, only compose them)."""
+        now = now or datetime.now(UTC)
+        emails = list(emails)
+        if dry_run:
+            chosen, skipped = self.select(emails, limit, now)
+            return [self._outcome(c, now) for c in chosen], skipped
+        with self.imap() as client:
+            folder = drafts_folder(client)
+            self.reconcile(client, folder)
+            chosen, skipped = self.select(emails, limit, now)
+            outcomes = []
+            for contact in chosen:
+                outcome = self._outcome(contact, now)
+                self._write(client, folder, contact, outcome)
+                outcomes.append(outcome)
+        return outcomes, skipped
+
+    def _outcome(self, contact: Contact, now: datetime) -> DraftOutcome:
+        draft, warnings = self.compose(contact, now)
+        rid = f"reconnect-{uuid.uuid4()}"
+        account = self.config.account
+        msg = build_draft(
+            from_name=account.display_name,
+            from_addr=account.addresses[0],
+            to_name=contact.name,
+            to_addr=contact.email,
+            subject=draft.subject,
+            body=draft.body,
+            kizuna_id=rid,
+            now=now,
+        )
+        outcome = DraftOutcome(
+            contact.email,
+            draft.subject,
+            str(msg["Message-ID"]),
+            draft.language,
+            rid,
+            draft.body,
+            warnings,
+            bytes(msg),
+        )
+        return outcome
+
+    def _write(
+        self, client: imapclient.IMAPClient, folder: str, contact: Contact, outcome: DraftOutcome
+    ) -> None:
+        self.store.reconnections.add(
+            outcome.kizuna_id,
+            email=contact.email,
+            kind=ReconnectionKind.RECONNECTION,
+            status=ReconnectionStatus.APPENDING,
+            subject=outcome.subject,
+            message_id=outcome.message_id,
+            language=outcome.language,
+        )
+        append_draft(client, folder, outcome.raw)
+        self._recorded(outcome.kizuna_id)
+
+    def _recorded(self, rid: str) -> None:
+        """The APPEND went through: the draft is pending."""
+        self.store.reconnections.set_status(rid, ReconnectionStatus.PENDING)

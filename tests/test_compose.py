@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from worker.errors import TemplateError
+from worker.followup.thanks import render_thank_you
 from worker.model import Contact
 from worker.outreach.compose import (
     Draft,
@@ -17,7 +18,6 @@ from worker.outreach.compose import (
     re_subject,
     render_reconnection,
     render_template,
-    render_thank_you,
 )
 
 NOW = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)

@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from worker.followup.thanks import render_thank_you
 from worker.model import Contact
-from worker.outreach.compose import Profile, render_reconnection, render_thank_you
+from worker.outreach.compose import Profile, render_reconnection
 from worker.outreach.tone import DEFAULT_MAX_CHARS, check_tone
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)

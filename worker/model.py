@@ -31,7 +31,7 @@ class Address:
 class MessageFacts(NamedTuple):
     """What the contact rules and reply matching need to know of one message.
 
-    Built from the message's header fields alone (see :mod:`worker.rules`).
+    Built from the message's header fields alone (see :mod:`worker.mail.rules`).
     A named tuple rather than a dataclass: a scan makes one per message, and
     a tuple is made in one step.
     """
@@ -67,6 +67,9 @@ class Contact:
     dormant: bool = False
     excluded: bool = False
     status: str = ""  # e.g. "draft pending", "draft declined until 2027-05-01"
+    organization: str | None = None  # where they work, as a social export says
+    position: str | None = None
+    sources: tuple[str, ...] = ("mail",)  # "mail" first, then "linkedin", "facebook"
 
     def to_json(self) -> dict[str, object]:
         """The contract's JSON object for ``kizuna contacts --json``."""
@@ -83,4 +86,7 @@ class Contact:
             "thread_count": self.thread_count,
             "dormant": self.dormant,
             "status": self.status,
+            "organization": self.organization,
+            "position": self.position,
+            "sources": list(self.sources),
         }

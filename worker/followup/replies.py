@@ -38,12 +38,13 @@ from imapclient.exceptions import IMAPClientError
 
 from worker.config import Config
 from worker.followup.gifts import sounds_tired
+from worker.followup.thanks import render_thank_you
 from worker.mail.build import build_draft
 from worker.mail.drafts import append_draft, drafts_folder, kizuna_drafts_on_server
 from worker.mail.imap import ImapOpener, examined, fetch_item
 from worker.mail.replyparse import Reply, first_line, parse_reply
 from worker.model import Contact
-from worker.outreach.compose import Profile, render_thank_you
+from worker.outreach.compose import Profile
 from worker.outreach.drafting import Outreach
 from worker.outreach.language import LANGUAGES
 from worker.store import Store

@@ -72,9 +72,10 @@ __all__ = [
     "Draft",
     "template_name",
     "render_reconnection",
-    "render_thank_you",
     "render_template",
     "re_subject",
+    "base_context",
+    "check_language",
     "elapsed_in_words",
 ]
 
@@ -161,11 +162,11 @@ def _environment(override_dir: Path | None) -> jinja2.Environment:
 
 def template_name(kind: str, language: str) -> str:
     """``template_name("reconnection", "ja")`` -> ``"reconnection_ja.txt.j2"``."""
-    _check_language(language)
+    check_language(language)
     return f"{kind}_{language}.txt.j2"
 
 
-def _check_language(language: str) -> None:
+def check_language(language: str) -> None:
     if language not in LANGUAGES:
         raise ValueError(f"language must be one of {', '.join(LANGUAGES)} (got {language!r})")
 
@@ -264,7 +265,7 @@ def _utc(value: datetime) -> datetime:
     return value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def _base_context(contact: Contact, profile: Profile, language: str) -> dict[str, object]:
+def base_context(contact: Contact, profile: Profile, language: str) -> dict[str, object]:
     name = _one_line(contact.name)
     return {
         "language": language,
@@ -314,7 +315,7 @@ def elapsed_in_words(start: datetime, end: datetime, language: str) -> str:
     ten years"). Naive datetimes are taken as UTC; the order of the two does not matter.
     The Japanese phrases read naturally before ``ぶり`` or ``が経ちました``.
     """
-    _check_language(language)
+    check_language(language)
     days = abs((_utc(end) - _utc(start)).total_seconds()) / 86400
     months = round(days / (365.2425 / 12))  # to the nearest month: "about" is rounding
     ja = language == "ja"
@@ -352,26 +353,8 @@ def render_reconnection(
     override_dir: Path | None = None,
 ) -> Draft:
     """The reconnection draft for ``contact`` (template ``reconnection_<language>.txt.j2``)."""
-    _check_language(language)
-    context = _base_context(contact, profile, language)
+    check_language(language)
+    context = base_context(contact, profile, language)
     if contact.last_contact is not None:
         context["elapsed"] = elapsed_in_words(contact.last_contact, now, language)
     return render_template(template_name("reconnection", language), context, language, override_dir)
-
-
-def render_thank_you(
-    contact: Contact,
-    profile: Profile,
-    language: str,
-    reply_subject: str,
-    override_dir: Path | None = None,
-) -> Draft:
-    """The thank-you draft answering ``contact``'s reply (template ``thank_you_<language>.txt.j2``).
-
-    ``reply_subject`` is the subject of the contact's reply; the draft's
-    subject is ``"Re: <it>"`` without a doubled ``Re:``.
-    """
-    _check_language(language)
-    context = _base_context(contact, profile, language)
-    context["subject"] = re_subject(reply_subject, language)
-    return render_template(template_name("thank_you", language), context, language, override_dir)

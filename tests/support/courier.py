@@ -69,7 +69,7 @@ class CourierMail(RealImapServer):
     server_folders = ()
     client_folders = ("Drafts", "Sent", "Trash")
     #: seconds between checks for new mail during IDLE when FAM (gamin) gives no notice
-    idle_timeout = 5
+    idle_timeout = 2
 
     def __init__(self, root: Path | None = None, *, folders: tuple[str, ...] | None = None) -> None:
         reason = courier_missing()

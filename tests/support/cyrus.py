@@ -99,7 +99,11 @@ class CyrusMail(RealImapServer):
                     "spool", "run", "run/proc", "run/lock", "run/socket"):
             (r / sub).mkdir(exist_ok=True)
         autocreate = [name for name in self.folders if "." not in name and "/" not in name]
-        xlist = "\n".join(f"xlist-{_XLIST[name]}: {name}" for name in autocreate if name in _XLIST)
+        lines = [f"xlist-{_XLIST[name]}: {name}" for name in autocreate if name in _XLIST]
+        if autocreate:  # an empty value is a configuration error
+            lines += [f"autocreate_inbox_folders: {' | '.join(autocreate)}",
+                      f"autocreate_subscribe_folders: {' | '.join(autocreate)}"]
+        autocreation = "\n".join(lines)
         self.imapd_conf.write_text(
             f"""configdirectory: {r}/lib
 proc_path: {r}/run/proc
@@ -125,9 +129,7 @@ idlesocket: {r}/run/socket/idle
 notifysocket: {r}/run/socket/notify
 imapidlepoll: {self.idle_poll}
 syslog_prefix: kizuna-cyrus-{self.port}
-autocreate_inbox_folders: {" | ".join(autocreate)}
-autocreate_subscribe_folders: {" | ".join(autocreate)}
-{xlist}
+{autocreation}
 """
         )
         self.cyrus_conf.write_text(

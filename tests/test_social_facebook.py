@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from worker.social import facebook
 from worker.social.facebook import FRIENDS_PATHS, parse_friends, read_facebook, repair_mojibake
+from worker.social.files import MAX_MEMBER_BYTES
 from worker.social.people import NotAnExport, Source
 
 FIXTURES = Path(__file__).parent / "fixtures" / "social"
@@ -120,9 +121,9 @@ def test_progress_is_reported_with_counts(monkeypatch: pytest.MonkeyPatch) -> No
     assert seen == [2, 4, 5]
 
 
-def _refused(path: Path, **kwargs: int) -> str:
+def _refused(path: Path, limit: int = MAX_MEMBER_BYTES) -> str:
     with pytest.raises(NotAnExport) as caught:
-        read_facebook(path, **kwargs)
+        read_facebook(path, limit=limit)
     message = str(caught.value)
     assert "\n" not in message and str(path) in message
     assert caught.value.exit_code == 2 and caught.value.source is Source.FACEBOOK

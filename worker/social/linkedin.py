@@ -140,7 +140,7 @@ def parse_connections(
     columns, header_line = _find_header(iterator, label)
     width = max(columns.values()) + 1
     count = 0
-    reader = csv.reader(iterator, strict=True)
+    reader = csv.reader(iterator)
     try:
         for row in reader:
             if not any(cell.strip() for cell in row):

@@ -226,3 +226,11 @@ def _zip_stored(path: Path, data: bytes) -> Path:
 def test_a_zip_without_connections_is_refused(tmp_path: Path) -> None:
     archive = _zip(tmp_path / "export.zip", {"Profile.csv": b"First Name,Last Name\n"})
     assert "holds no LinkedIn Connections.csv" in str(_refused(archive))
+
+
+def test_a_folder_is_searched_a_few_levels_deep_only(tmp_path: Path) -> None:
+    deep = tmp_path / "a" / "b" / "c" / "d"
+    deep.mkdir(parents=True)
+    shutil.copyfile(CONNECTIONS, deep / "Connections.csv")
+    assert "no LinkedIn Connections.csv in this folder" in str(_refused(tmp_path))
+    assert len(read_linkedin(tmp_path / "a").people) == 6

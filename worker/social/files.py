@@ -9,6 +9,7 @@ Every failure is a :class:`~worker.social.people.NotAnExport`.
 
 from __future__ import annotations
 
+import os
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -84,6 +85,18 @@ def _too_big(label: str, size: int, limit: int) -> str:
     return f"{label} is {_size(size)}, more than any such export ({_size(limit)})"
 
 
+def _files_under(folder: Path, depth: int) -> list[str]:
+    """Relative paths of the files at most ``depth`` folders down (not a whole home directory)."""
+    found = []
+    for root, dirs, files in os.walk(folder):
+        level = len(Path(root).relative_to(folder).parts)
+        if level >= depth:
+            dirs.clear()
+        prefix = Path(root).relative_to(folder).as_posix()
+        found += [f if prefix == "." else f"{prefix}/{f}" for f in files]
+    return sorted(found)
+
+
 @contextmanager
 def open_member(
     path: Path,
@@ -106,30 +119,26 @@ def open_member(
     if not path.exists():
         raise NotAnExport(path, source, "no such file or folder")
     if path.is_dir():
-        inside = sorted(
-            str(p.relative_to(path)).replace("\\", "/") for p in path.rglob("*") if p.is_file()
-        )
-        chosen = _pick(inside, candidates)
+        chosen = _pick(_files_under(path, max(c.count("/") for c in candidates) + 3), candidates)
         if chosen is None:
             raise NotAnExport(path, source, f"no {what} in this folder")
         path = path / chosen
     try:
-        with path.open("rb") as raw:
-            magic = raw.read(4)
-            raw.seek(0)
-            size = path.stat().st_size
-            if magic in (b"PK\x03\x04", b"PK\x05\x06"):
-                with _open_zip(raw, path, candidates, source, what, limit) as member:
-                    yield member
-                return
-            if cap_plain_files and size > limit:
-                raise NotAnExport(path, source, _too_big("the file", size, limit))
-            written = datetime.fromtimestamp(path.stat().st_mtime).date()
-            yield Member(raw, str(path), size, written)
-    except IsADirectoryError as exc:  # pragma: no cover - checked above; a race
-        raise NotAnExport(path, source, "is a folder") from exc
-    except PermissionError as exc:
-        raise NotAnExport(path, source, "cannot be read (permission denied)") from exc
+        raw = path.open("rb")
+    except OSError as exc:
+        raise NotAnExport(path, source, f"cannot be read ({exc.strerror or exc})") from exc
+    with raw:
+        magic = raw.read(4)
+        raw.seek(0)
+        size = os.fstat(raw.fileno()).st_size
+        if magic in (b"PK\x03\x04", b"PK\x05\x06"):
+            with _open_zip(raw, path, candidates, source, what, limit) as member:
+                yield member
+            return
+        if cap_plain_files and size > limit:
+            raise NotAnExport(path, source, _too_big("the file", size, limit))
+        written = datetime.fromtimestamp(os.fstat(raw.fileno()).st_mtime).date()
+        yield Member(raw, str(path), size, written)
 
 
 @contextmanager

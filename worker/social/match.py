@@ -46,6 +46,7 @@ _BRACKETED_RE = re.compile(r"[(\[{<【「『〈《〔][^)\]}>】」』〉》〕]
 # "Jane Doe - Acme", "Jane Doe via Google Docs", "山田太郎／ABC".
 _PARTS_RE = re.compile(r"\s+[-–—|/@]\s+|[|/／｜]|\s+via\s+", re.IGNORECASE)
 _APOSTROPHES = "'’`´"
+_ASCII_PUNCTUATION = re.compile(r"[^A-Za-z0-9]+")
 # Letters that do not decompose into a base letter and a mark.
 _FOLD = str.maketrans(
     {"ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe", "ı": "i"}
@@ -77,6 +78,8 @@ def _fold_latin(text: str) -> str:
     CJK characters are left alone: NFKD would split ``が`` into ``か`` and a
     combining mark, and dropping marks would make ``が`` equal ``か``.
     """
+    if text.isascii():
+        return text.casefold()
     out = []
     for ch in text:
         if _CJK_RE.match(ch):
@@ -100,7 +103,11 @@ def _tokens(part: str) -> list[str]:
     for mark in _APOSTROPHES:
         part = part.replace(mark, "")
     # Letters, marks and digits stay; punctuation, symbols and emoji separate words.
-    cleaned = "".join(ch if unicodedata.category(ch)[0] in "LMN" else " " for ch in part)
+    cleaned = (
+        _ASCII_PUNCTUATION.sub(" ", part)
+        if part.isascii()
+        else "".join(ch if unicodedata.category(ch)[0] in "LMN" else " " for ch in part)
+    )
     tokens = []
     for token in cleaned.split():
         if any(mark in token for mark in _COMPANY_MARKS) or token in _LATIN_NOISE:

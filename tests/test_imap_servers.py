@@ -50,26 +50,65 @@ def cli_for(server: RealImapServer, tmp_path: Path, **sections: dict[str, object
 
 def fill(server: RealImapServer) -> None:
     """Alice (2016) and 山田 太郎 (2014), one message each way; a newsletter; a bank."""
-    server.append("Sent", message("me@example.com", "Alice Smith <alice@example.net>", "Berlin conference",
-                                  "Mon, 04 Jan 2016 10:00:00 +0000"))
-    server.append("INBOX", message("Alice Smith <alice@example.net>", "me@example.com", "Re: Berlin conference",
-                                   "Tue, 05 Jan 2016 10:00:00 +0000"))
-    server.append("Sent", message("me@example.com", TARO, "=?UTF-8?B?5YuJ5by35Lya44Gu6LOH5paZ?=",
-                                  "Mon, 04 Jan 2014 10:00:00 +0900"))
-    server.append("INBOX", message(TARO, "me@example.com", "=?UTF-8?B?UmU6IOWLieW8t+S8muOBruizh+aWmQ==?=",
-                                   "Tue, 05 Jan 2014 10:00:00 +0900"))
-    server.append("INBOX", message("News <news@shop.example>", "me@example.com", "Sale",
-                                   "Wed, 06 Jan 2016 10:00:00 +0000", headers={"List-Id": "<sale.shop.example>"}))
-    server.append("Sent", message("me@example.com", "news@shop.example", "unsubscribe",
-                                  "Thu, 07 Jan 2016 10:00:00 +0000"))
+    server.append(
+        "Sent",
+        message(
+            "me@example.com",
+            "Alice Smith <alice@example.net>",
+            "Berlin conference",
+            "Mon, 04 Jan 2016 10:00:00 +0000",
+        ),
+    )
+    server.append(
+        "INBOX",
+        message(
+            "Alice Smith <alice@example.net>",
+            "me@example.com",
+            "Re: Berlin conference",
+            "Tue, 05 Jan 2016 10:00:00 +0000",
+        ),
+    )
+    server.append(
+        "Sent",
+        message(
+            "me@example.com",
+            TARO,
+            "=?UTF-8?B?5YuJ5by35Lya44Gu6LOH5paZ?=",
+            "Mon, 04 Jan 2014 10:00:00 +0900",
+        ),
+    )
+    server.append(
+        "INBOX",
+        message(
+            TARO,
+            "me@example.com",
+            "=?UTF-8?B?UmU6IOWLieW8t+S8muOBruizh+aWmQ==?=",
+            "Tue, 05 Jan 2014 10:00:00 +0900",
+        ),
+    )
+    server.append(
+        "INBOX",
+        message(
+            "News <news@shop.example>",
+            "me@example.com",
+            "Sale",
+            "Wed, 06 Jan 2016 10:00:00 +0000",
+            headers={"List-Id": "<sale.shop.example>"},
+        ),
+    )
+    server.append(
+        "Sent",
+        message(
+            "me@example.com", "news@shop.example", "unsubscribe", "Thu, 07 Jan 2016 10:00:00 +0000"
+        ),
+    )
 
 
 def test_the_server_reports_its_own_namespace_and_folders(server: RealImapServer) -> None:
     """What Kizuna has to cope with, as each server says it (the facts issue 17 reports)."""
     with server.client() as client:
         personal = client.namespace().personal  # type: ignore[attr-defined]
-        listing = {name: {f.lower() for f in flags}
-                   for flags, _sep, name in client.list_folders()}  # type: ignore[attr-defined]
+        listing = {name: {f.lower() for f in flags} for flags, _sep, name in client.list_folders()}  # type: ignore[attr-defined]
         separators = {sep for _flags, sep, _name in client.list_folders()}  # type: ignore[attr-defined]
         caps = set(client.capabilities())  # type: ignore[attr-defined]
     assert personal[0] == ("INBOX.", ".")
@@ -80,12 +119,26 @@ def test_the_server_reports_its_own_namespace_and_folders(server: RealImapServer
         assert caps >= {b"IDLE", b"UIDPLUS", b"NAMESPACE", b"ENABLE"}
         assert not caps & {b"SPECIAL-USE", b"UNSELECT", b"CONDSTORE", b"MOVE", b"LITERAL+", b"ID"}
     else:
-        special = {name: flags & {b"\\drafts", b"\\sent", b"\\trash", b"\\junk", b"\\archive"}
-                   for name, flags in listing.items()}
-        assert special == {"INBOX": set(), "INBOX.Drafts": {b"\\drafts"}, "INBOX.Sent": {b"\\sent"},
-                           "INBOX.Trash": {b"\\trash"}, "INBOX.Junk": {b"\\junk"},
-                           "INBOX.Archive": {b"\\archive"}}
-        assert caps >= {b"IDLE", b"UNSELECT", b"CONDSTORE", b"SPECIAL-USE", b"CREATE-SPECIAL-USE", b"MOVE"}
+        special = {
+            name: flags & {b"\\drafts", b"\\sent", b"\\trash", b"\\junk", b"\\archive"}
+            for name, flags in listing.items()
+        }
+        assert special == {
+            "INBOX": set(),
+            "INBOX.Drafts": {b"\\drafts"},
+            "INBOX.Sent": {b"\\sent"},
+            "INBOX.Trash": {b"\\trash"},
+            "INBOX.Junk": {b"\\junk"},
+            "INBOX.Archive": {b"\\archive"},
+        }
+        assert caps >= {
+            b"IDLE",
+            b"UNSELECT",
+            b"CONDSTORE",
+            b"SPECIAL-USE",
+            b"CREATE-SPECIAL-USE",
+            b"MOVE",
+        }
 
 
 def test_scan_and_contacts_are_exact(server: RealImapServer, tmp_path: Path) -> None:
@@ -97,17 +150,48 @@ def test_scan_and_contacts_are_exact(server: RealImapServer, tmp_path: Path) -> 
     assert scanned == {"folders": folders, "messages": 6, "new_messages": 6, "contacts": 2}
     contacts = cli.json("contacts")
     assert isinstance(contacts, list)
-    got = [(c["email"], c["name"], c["last_contact"], c["last_sent"], c["last_received"],
-            c["sent_count"], c["received_count"]) for c in contacts]
+    got = [
+        (
+            c["email"],
+            c["name"],
+            c["last_contact"],
+            c["last_sent"],
+            c["last_received"],
+            c["sent_count"],
+            c["received_count"],
+        )
+        for c in contacts
+    ]
     assert got == [
-        ("taro@example.jp", "山田 太郎", "2014-01-05T10:00:00+09:00", "2014-01-04T10:00:00+09:00",
-         "2014-01-05T10:00:00+09:00", 1, 1),
-        ("alice@example.net", "Alice Smith", "2016-01-05T10:00:00+00:00", "2016-01-04T10:00:00+00:00",
-         "2016-01-05T10:00:00+00:00", 1, 1),
+        (
+            "taro@example.jp",
+            "山田 太郎",
+            "2014-01-05T10:00:00+09:00",
+            "2014-01-04T10:00:00+09:00",
+            "2014-01-05T10:00:00+09:00",
+            1,
+            1,
+        ),
+        (
+            "alice@example.net",
+            "Alice Smith",
+            "2016-01-05T10:00:00+00:00",
+            "2016-01-04T10:00:00+00:00",
+            "2016-01-05T10:00:00+00:00",
+            1,
+            1,
+        ),
     ]
     # incremental: one more message, one new
-    server.append("INBOX", message("Alice Smith <alice@example.net>", "me@example.com", "Again",
-                                   "Fri, 08 Jan 2016 10:00:00 +0000"))
+    server.append(
+        "INBOX",
+        message(
+            "Alice Smith <alice@example.net>",
+            "me@example.com",
+            "Again",
+            "Fri, 08 Jan 2016 10:00:00 +0000",
+        ),
+    )
     again = cli.json("scan")
     assert isinstance(again, dict)
     assert (again["messages"], again["new_messages"]) == (7, 1)
@@ -117,8 +201,12 @@ def test_draft_twice_writes_one_draft_per_contact(
     server: RealImapServer, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     if isinstance(server, CourierMail):
-        request.applymarker(pytest.mark.xfail(
-            strict=True, reason="issue 17: unguarded UNSELECT, quoted FETCH section (SERVERS-NOTES.md)"))
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                reason="issue 17: unguarded UNSELECT, quoted FETCH section (SERVERS-NOTES.md)",
+            )
+        )
     fill(server)
     cli = cli_for(server, tmp_path, outreach={"reason": REASON})
     cli.json("scan")
@@ -129,11 +217,19 @@ def test_draft_twice_writes_one_draft_per_contact(
     with server.client() as client:
         client.select_folder(server.mailbox("Drafts"), readonly=True)  # type: ignore[attr-defined]
         fetched = client.fetch(client.search(["ALL"]), ["BODY.PEEK[]"])  # type: ignore[attr-defined]
-    drafts = [email.message_from_bytes(d[b"BODY[]"], policy=email.policy.default) for d in fetched.values()]
-    assert sorted(str(d["To"]) for d in drafts) == ["Alice Smith <alice@example.net>", "山田 太郎 <taro@example.jp>"]
+    drafts = [
+        email.message_from_bytes(d[b"BODY[]"], policy=email.policy.default)
+        for d in fetched.values()
+    ]
+    assert sorted(str(d["To"]) for d in drafts) == [
+        "Alice Smith <alice@example.net>",
+        "山田 太郎 <taro@example.jp>",
+    ]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 17: Drafts is created outside the namespace (SERVERS-NOTES.md)")
+@pytest.mark.xfail(
+    strict=True, reason="issue 17: Drafts is created outside the namespace (SERVERS-NOTES.md)"
+)
 @pytest.mark.parametrize("kind", ["courier", "cyrus"])
 def test_draft_creates_drafts_under_the_namespace(kind: str, tmp_path: Path) -> None:
     """An account without a Drafts folder: Kizuna makes INBOX.Drafts (flagged where it can)."""

@@ -26,7 +26,9 @@ def _facebook_escaped(text: str) -> str:
     return text.encode("utf-8").decode("latin-1")
 
 
-def _zip(path: Path, members: dict[str, bytes], when: tuple[int, ...] = (2025, 5, 4, 10, 0, 0)) -> Path:
+def _zip(
+    path: Path, members: dict[str, bytes], when: tuple[int, ...] = (2025, 5, 4, 10, 0, 0)
+) -> Path:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in members.items():
             archive.writestr(zipfile.ZipInfo(name, date_time=when), data)  # type: ignore[arg-type]
@@ -82,7 +84,9 @@ def test_repair_leaves_text_with_real_non_latin_characters_alone(text: str) -> N
 
 @pytest.mark.parametrize("member", FRIENDS_PATHS)
 @pytest.mark.parametrize("prefix", ["", "facebook-janedoe1234/", "facebook-janedoe1234/export/"])
-def test_the_export_zip_under_each_path_facebook_used(tmp_path: Path, member: str, prefix: str) -> None:
+def test_the_export_zip_under_each_path_facebook_used(
+    tmp_path: Path, member: str, prefix: str
+) -> None:
     archive = _zip(
         tmp_path / "facebook-janedoe1234.zip",
         {
@@ -110,7 +114,13 @@ def test_older_friends_key() -> None:
 
 
 def test_missing_or_odd_timestamps_give_no_date() -> None:
-    doc = {"friends_v2": [{"name": "A B"}, {"name": "C D", "timestamp": "x"}, {"name": "E F", "timestamp": True}]}
+    doc = {
+        "friends_v2": [
+            {"name": "A B"},
+            {"name": "C D", "timestamp": "x"},
+            {"name": "E F", "timestamp": True},
+        ]
+    }
     assert [p.connected_on for p in parse_friends(doc)] == [None, None, None]
 
 
@@ -166,7 +176,9 @@ def test_a_2_gb_file_is_refused_before_reading(tmp_path: Path) -> None:
 def test_a_zip_member_over_the_cap_is_refused_before_reading(tmp_path: Path) -> None:
     padding = {"friends_v2": [{"name": "A B", "timestamp": 1}] * 5000}
     archive = _zip(tmp_path / "export.zip", {"friends/friends.json": json.dumps(padding).encode()})
-    assert "friends/friends.json is 161 KB, more than any such export (48 KB)" in _refused(archive, limit=50_000)
+    assert "friends/friends.json is 161 KB, more than any such export (48 KB)" in _refused(
+        archive, limit=50_000
+    )
     assert len(read_facebook(archive).people) == 5000  # under the real cap it reads
 
 
@@ -194,7 +206,9 @@ def test_a_zip_without_friends_is_refused(tmp_path: Path) -> None:
 
 
 def test_the_html_export_is_refused_with_a_hint(tmp_path: Path) -> None:
-    archive = _zip(tmp_path / "export.zip", {"friends_and_followers/friends.html": b"<html></html>"})
+    archive = _zip(
+        tmp_path / "export.zip", {"friends_and_followers/friends.html": b"<html></html>"}
+    )
     assert "HTML export: request the export again in JSON format" in _refused(archive)
 
 

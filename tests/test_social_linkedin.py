@@ -25,7 +25,9 @@ def _by_name(people: tuple[Person, ...]) -> dict[str, Person]:
     return {p.name: p for p in people}
 
 
-def _zip(path: Path, members: dict[str, bytes], when: tuple[int, ...] = (2025, 6, 30, 9, 15, 0)) -> Path:
+def _zip(
+    path: Path, members: dict[str, bytes], when: tuple[int, ...] = (2025, 6, 30, 9, 15, 0)
+) -> Path:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in members.items():
             archive.writestr(zipfile.ZipInfo(name, date_time=when), data)  # type: ignore[arg-type]
@@ -34,21 +36,37 @@ def _zip(path: Path, members: dict[str, bytes], when: tuple[int, ...] = (2025, 6
 
 def test_the_export_as_linkedin_writes_it() -> None:
     raw = CONNECTIONS.read_bytes()
-    assert raw.startswith(b"\xef\xbb\xbfNotes:\r\n") and b"\r\n\r\nFirst Name," in raw  # the real shape
+    assert (
+        raw.startswith(b"\xef\xbb\xbfNotes:\r\n") and b"\r\n\r\nFirst Name," in raw
+    )  # the real shape
     export = read_linkedin(CONNECTIONS)
     assert export.source is Source.LINKEDIN and export.path == str(CONNECTIONS)
     people = _by_name(export.people)
-    assert list(people) == ["Jane Doe", "山田 太郎", "José Álvarez", "佐藤 花子", "John Smith", "Ann Lee"]
+    assert list(people) == [
+        "Jane Doe",
+        "山田 太郎",
+        "José Álvarez",
+        "佐藤 花子",
+        "John Smith",
+        "Ann Lee",
+    ]
     jane = people["Jane Doe"]
     assert jane == Person(
         Source.LINKEDIN, "Jane Doe", "Jane", "Doe", None, "Globex", "Head of Design, EMEA",
         "https://www.linkedin.com/in/jane-doe-1a2b3c", date(2024, 3, 12),
     )  # fmt: skip
     taro = people["山田 太郎"]
-    assert (taro.first, taro.last, taro.organization, taro.position) == ("太郎", "山田", "株式会社ABC", "営業部長")
+    assert (taro.first, taro.last, taro.organization, taro.position) == (
+        "太郎",
+        "山田",
+        "株式会社ABC",
+        "営業部長",
+    )
     jose = people["José Álvarez"]
     assert (jose.email, jose.organization, jose.position) == (
-        "jose.alvarez@example.org", "Initech, Inc.", "VP, Engineering & Operations"
+        "jose.alvarez@example.org",
+        "Initech, Inc.",
+        "VP, Engineering & Operations",
     )
     assert people["佐藤 花子"].position == 'Designer, "Brand" team'
     ann = people["Ann Lee"]
@@ -63,15 +81,21 @@ def test_pre_2020_export_without_url_column_and_lf_lines() -> None:
     assert people["鈴木 一郎"].connected_on == date(2017, 12, 20)
 
 
-@pytest.mark.parametrize("preamble", ["", "\ufeff", "Notes:\n\"one line note\"\n\n", "\n\n"])
+@pytest.mark.parametrize("preamble", ["", "\ufeff", 'Notes:\n"one line note"\n\n', "\n\n"])
 def test_header_found_with_or_without_bom_and_notes(preamble: str) -> None:
     text = f"{preamble}{HEADER}\nJane,Doe,,,Globex,Designer,12 Mar 2024\n"
     [jane] = parse_connections(io.StringIO(text))
-    assert (jane.name, jane.position, jane.connected_on) == ("Jane Doe", "Designer", date(2024, 3, 12))
+    assert (jane.name, jane.position, jane.connected_on) == (
+        "Jane Doe",
+        "Designer",
+        date(2024, 3, 12),
+    )
 
 
 def test_multiline_quoted_field_inside_a_row() -> None:
-    text = f'{HEADER}\nJane,Doe,,,Globex,"Designer,\nBrand",12 Mar 2024\nJohn,Smith,,,,,1 Jan 2020\n'
+    text = (
+        f'{HEADER}\nJane,Doe,,,Globex,"Designer,\nBrand",12 Mar 2024\nJohn,Smith,,,,,1 Jan 2020\n'
+    )
     people = list(parse_connections(text.splitlines(keepends=True)))
     assert [p.position for p in people] == ["Designer, Brand", None]  # newlines folded to one line
 
@@ -113,7 +137,9 @@ def test_as_of_is_the_files_date_never_before_the_newest_connection(tmp_path: Pa
     assert read_linkedin(copy).as_of == date(2024, 3, 12)
 
 
-@pytest.mark.parametrize("member", ["Connections.csv", "Basic_LinkedInDataExport_06-30-2025/Connections.csv"])
+@pytest.mark.parametrize(
+    "member", ["Connections.csv", "Basic_LinkedInDataExport_06-30-2025/Connections.csv"]
+)
 def test_linkedins_zip_and_its_entry_date(tmp_path: Path, member: str) -> None:
     archive = _zip(
         tmp_path / "Basic_LinkedInDataExport_06-30-2025.zip",
@@ -143,7 +169,11 @@ def _refused(path: Path) -> NotAnExport:
     error = caught.value
     message = str(error)
     assert "\n" not in message and str(path) in message  # one line that names the file
-    assert isinstance(error, UsageError) and isinstance(error, ValueError) and isinstance(error, KizunaError)
+    assert (
+        isinstance(error, UsageError)
+        and isinstance(error, ValueError)
+        and isinstance(error, KizunaError)
+    )
     assert error.exit_code == 2 and error.source is Source.LINKEDIN
     return error
 
@@ -175,16 +205,20 @@ def test_a_2_gb_file_is_refused_without_reading_it_whole(tmp_path: Path) -> None
     assert "longer than 64 KB" in str(_refused(huge))
 
 
-def test_a_huge_file_of_valid_rows_stops_at_the_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_huge_file_of_valid_rows_stops_at_the_cap(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(linkedin, "MAX_PEOPLE", 3)
     big = tmp_path / "Connections.csv"
-    big.write_text(HEADER + "\n" + "Jane,Doe,,,Globex,Designer,12 Mar 2024\n" * 10, encoding="utf-8")
+    big.write_text(
+        HEADER + "\n" + "Jane,Doe,,,Globex,Designer,12 Mar 2024\n" * 10, encoding="utf-8"
+    )
     assert "more than 3 rows" in str(_refused(big))
 
 
 def test_a_short_row_is_refused_with_its_line(tmp_path: Path) -> None:
     bad = tmp_path / "Connections.csv"
-    bad.write_text(f"Notes:\n\"n\"\n\n{HEADER}\nJane,Doe,,,Globex,Designer,12 Mar 2024\nJohn,Smith\n")
+    bad.write_text(f'Notes:\n"n"\n\n{HEADER}\nJane,Doe,,,Globex,Designer,12 Mar 2024\nJohn,Smith\n')
     assert "line 6 has 2 fields" in str(_refused(bad))
 
 
@@ -207,9 +241,7 @@ def test_corrupt_zip_data_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_zip_whose_checksum_fails_is_refused(tmp_path: Path) -> None:
-    data = bytearray(
-        _zip_stored(tmp_path / "whole.zip", CONNECTIONS.read_bytes()).read_bytes()
-    )
+    data = bytearray(_zip_stored(tmp_path / "whole.zip", CONNECTIONS.read_bytes()).read_bytes())
     at = data.index(b"Globex")
     data[at] = ord("H")  # still a valid CSV: only the CRC can tell
     broken = tmp_path / "export.zip"

@@ -52,13 +52,16 @@ SAME = [
     (_li("太郎", "山田"), "山田 太郎 <taro@abc.example.jp>"),
     (_li("太郎", "山田"), "【ABC】山田太郎"),
     (_li("太郎", "山田"), "山田太郎／ABC"),
-    (Person(Source.LINKEDIN, "太郎 山田", "山田", "太郎"), "山田太郎"),  # names typed in the wrong columns
+    (
+        Person(Source.LINKEDIN, "太郎 山田", "山田", "太郎"),
+        "山田太郎",
+    ),  # names typed in the wrong columns
     (_li("ﾀﾛｳ", "ﾔﾏﾀﾞ"), "ヤマダ タロウ"),  # half-width katakana
     (_li("John", "Smith"), "John Smith (Acme)"),
     (_li("John", "Smith"), "John Smith | Acme Corp"),
     (_li("John", "Smith"), "John Smith - Acme"),
     (_li("John", "Smith"), "John Smith via Google Docs"),
-    (_li("John", "Smith"), "\"Smith, John\""),
+    (_li("John", "Smith"), '"Smith, John"'),
     (_li("John", "Smith"), "Dr. John Smith"),
     (_li("John", "Smith"), "John A. Smith"),
     (_li("John", "Smith"), "Mr John Smith Jr."),
@@ -125,15 +128,21 @@ def test_an_unknown_email_falls_back_to_the_name() -> None:
 def test_two_contacts_with_one_name_are_reported_not_guessed() -> None:
     john = _li("John", "Smith")
     result = match_people(
-        [john], [("js@a.example", ["John Smith"]), ("john@b.example", ["SMITH John"]), ("x@c.example", [])]
+        [john],
+        [("js@a.example", ["John Smith"]), ("john@b.example", ["SMITH John"]), ("x@c.example", [])],
     )
     assert result.matches == () and result.unmatched == (john,)
-    assert result.ambiguous == (Ambiguous(john, ("john@b.example", "js@a.example"), SharedBy.CONTACTS),)
+    assert result.ambiguous == (
+        Ambiguous(john, ("john@b.example", "js@a.example"), SharedBy.CONTACTS),
+    )
     assert result.counts == {"people": 1, "matched": 0, "unmatched": 1}
 
 
 def test_two_names_of_one_contact_are_one_contact() -> None:
-    result = match_people([_li("太郎", "山田")], [("taro@abc.example.jp", ["山田太郎", "Yamada Taro", "山田 太郎 様"])])
+    result = match_people(
+        [_li("太郎", "山田")],
+        [("taro@abc.example.jp", ["山田太郎", "Yamada Taro", "山田 太郎 様"])],
+    )
     assert [m.email for m in result.matches] == ["taro@abc.example.jp"]
 
 
@@ -220,7 +229,9 @@ def test_keys_ignore_accents(words: list[str]) -> None:
 @given(_NAME_WORDS)
 def test_keys_ignore_full_width_forms(words: list[str]) -> None:
     name = " ".join(words)
-    wide = "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else "\u3000" if c == " " else c for c in name)
+    wide = "".join(
+        chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else "\u3000" if c == " " else c for c in name
+    )
     assert name_keys(name) == name_keys(wide)
 
 
@@ -233,7 +244,10 @@ def test_japanese_spacing_does_not_matter(family: str, given_name: str) -> None:
         assert spaced == unspaced == frozenset()
 
 
-@given(_KANJI.filter(lambda s: len(s) >= 2), st.sampled_from(["様", " 様", "さん", " 殿", "（ABC）", " <a@b.jp>"]))
+@given(
+    _KANJI.filter(lambda s: len(s) >= 2),
+    st.sampled_from(["様", " 様", "さん", " 殿", "（ABC）", " <a@b.jp>"]),
+)
 def test_japanese_honorifics_and_brackets_are_not_the_name(name: str, extra: str) -> None:
     assert name_keys(name + extra) == name_keys(name)
 

@@ -48,7 +48,9 @@ def test_an_export_of_unknown_date_is_not_trusted() -> None:
         ((None, None), ("Globex", None), True),
     ],
 )
-def test_is_new_role(before: tuple[str | None, str | None] | None, after: tuple[str | None, str | None], new: bool) -> None:
+def test_is_new_role(
+    before: tuple[str | None, str | None] | None, after: tuple[str | None, str | None], new: bool
+) -> None:
     assert is_new_role(before, after) is new
 
 
@@ -111,12 +113,16 @@ JA = [
 
 
 @pytest.mark.parametrize(("organization", "position", "rec", "new", "sentence"), EN)
-def test_english_sentences(organization: str, position: str | None, rec: Recency, new: bool, sentence: str) -> None:
+def test_english_sentences(
+    organization: str, position: str | None, rec: Recency, new: bool, sentence: str
+) -> None:
     assert role_sentence(organization, position, "en", rec, new=new) == sentence
 
 
 @pytest.mark.parametrize(("organization", "position", "rec", "new", "sentence"), JA)
-def test_japanese_sentences(organization: str, position: str | None, rec: Recency, new: bool, sentence: str) -> None:
+def test_japanese_sentences(
+    organization: str, position: str | None, rec: Recency, new: bool, sentence: str
+) -> None:
     assert role_sentence(organization, position, "ja", rec, new=new) == sentence
 
 
@@ -130,7 +136,9 @@ def test_japanese_sentences(organization: str, position: str | None, rec: Recenc
         (None, None, Recency.CURRENT),
     ],
 )
-def test_nothing_is_said(organization: str | None, position: str | None, rec: Recency, language: str) -> None:
+def test_nothing_is_said(
+    organization: str | None, position: str | None, rec: Recency, language: str
+) -> None:
     assert role_sentence(organization, position, language, rec, new=True) is None
 
 

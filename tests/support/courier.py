@@ -115,9 +115,17 @@ class CourierMail(RealImapServer):
             inner = "true"
         # makeuserdb calls its makedatprog by a compiled-in path under /usr: inside the overlay.
         subprocess.run(
-            ["unshare", "-m", "--propagation", "private", "sh", "-ec",
-             f"{mounts[0]}\nmakeuserdb -f {shlex.quote(str(userdb))}\n{inner}"],
-            check=True, capture_output=True,
+            [
+                "unshare",
+                "-m",
+                "--propagation",
+                "private",
+                "sh",
+                "-ec",
+                f"{mounts[0]}\nmakeuserdb -f {shlex.quote(str(userdb))}\n{inner}",
+            ],
+            check=True,
+            capture_output=True,
         )
         for dirpath, _dirs, files in os.walk(self.root / "mail"):
             os.chown(dirpath, self.uid, self.gid)

@@ -31,7 +31,13 @@ from .imapserver import RealImapServer, servers_root
 __all__ = ["CyrusMail", "find_cyrus", "cyrus_missing"]
 
 #: folder -> the imapd.conf key that gives it its SPECIAL-USE flag when autocreated
-_XLIST = {"Drafts": "drafts", "Sent": "sent", "Trash": "trash", "Junk": "junk", "Archive": "archive"}
+_XLIST = {
+    "Drafts": "drafts",
+    "Sent": "sent",
+    "Trash": "trash",
+    "Junk": "junk",
+    "Archive": "archive",
+}
 
 
 def cyrus_tree() -> Path:
@@ -95,14 +101,28 @@ class CyrusMail(RealImapServer):
 
     def _prepare(self) -> None:
         r = self.root
-        for sub in ("lib", "lib/db", "lib/socket", "lib/proc", "lib/log", "lib/user", "lib/quota",
-                    "spool", "run", "run/proc", "run/lock", "run/socket"):
+        for sub in (
+            "lib",
+            "lib/db",
+            "lib/socket",
+            "lib/proc",
+            "lib/log",
+            "lib/user",
+            "lib/quota",
+            "spool",
+            "run",
+            "run/proc",
+            "run/lock",
+            "run/socket",
+        ):
             (r / sub).mkdir(exist_ok=True)
         autocreate = [name for name in self.folders if "." not in name and "/" not in name]
         lines = [f"xlist-{_XLIST[name]}: {name}" for name in autocreate if name in _XLIST]
         if autocreate:  # an empty value is a configuration error
-            lines += [f"autocreate_inbox_folders: {' | '.join(autocreate)}",
-                      f"autocreate_subscribe_folders: {' | '.join(autocreate)}"]
+            lines += [
+                f"autocreate_inbox_folders: {' | '.join(autocreate)}",
+                f"autocreate_subscribe_folders: {' | '.join(autocreate)}",
+            ]
         autocreation = "\n".join(lines)
         self.imapd_conf.write_text(
             f"""configdirectory: {r}/lib
@@ -148,7 +168,9 @@ EVENTS {{
         if not sasldb.exists():
             subprocess.run(
                 ["saslpasswd2", "-f", str(sasldb), "-u", self.realm, "-c", "-p", self.user],
-                input=self.password.encode(), check=True, capture_output=True,
+                input=self.password.encode(),
+                check=True,
+                capture_output=True,
             )
         for dirpath, _dirs, files in os.walk(r):
             os.chown(dirpath, self.uid, self.gid)
@@ -157,8 +179,16 @@ EVENTS {{
         os.chmod(r, 0o755)
 
     def _command(self) -> list[str]:
-        return [str(self.bin / "master"), "-C", str(self.imapd_conf), "-M", str(self.cyrus_conf),
-                "-p", str(self.root / "run" / "master.pid"), "-D"]
+        return [
+            str(self.bin / "master"),
+            "-C",
+            str(self.imapd_conf),
+            "-M",
+            str(self.cyrus_conf),
+            "-p",
+            str(self.root / "run" / "master.pid"),
+            "-D",
+        ]
 
     def start(self, timeout: float = 30.0) -> CyrusMail:
         """Start the master (see :meth:`RealImapServer.start`)."""

@@ -94,7 +94,11 @@ class RealImapServer:
         log = open(self.log_path, "ab")  # noqa: SIM115 - the server keeps writing to it
         try:
             self.process = subprocess.Popen(
-                self._command(), stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
+                self._command(),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
             )
         finally:
             log.close()
@@ -104,7 +108,9 @@ class RealImapServer:
                 raise RuntimeError(f"{self.kind} exited at start:\n{self.log_tail()}")
             if time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(f"{self.kind} did not answer on port {self.port}:\n{self.log_tail()}")
+                raise RuntimeError(
+                    f"{self.kind} did not answer on port {self.port}:\n{self.log_tail()}"
+                )
             try:
                 with socket.create_connection((self.host, self.port), timeout=1) as sock:
                     if sock.recv(100).startswith(b"* OK"):
@@ -210,7 +216,9 @@ class RealImapServer:
                 client.create_folder(name)  # type: ignore[attr-defined]
             client.append(name, raw, flags=flags, msg_time=msg_time)  # type: ignore[attr-defined]
 
-    def write_maildir(self, folder: str, raw: bytes, *, seen: bool = True, mtime: float | None = None) -> None:
+    def write_maildir(
+        self, folder: str, raw: bytes, *, seen: bool = True, mtime: float | None = None
+    ) -> None:
         """DevMail's fast filler, done with APPEND here (``mtime`` becomes the INTERNALDATE)."""
         when = datetime.fromtimestamp(mtime).astimezone() if mtime is not None else None
         self.append(folder, raw, flags=(b"\\Seen",) if seen else (), msg_time=when)
@@ -238,10 +246,16 @@ class RealImapServer:
             **(account or {}),
         }
         all_sections: dict[str, dict[str, object | None]] = {
-            "account": values, "state": {"path": str(state_path)}, **sections
+            "account": values,
+            "state": {"path": str(state_path)},
+            **sections,
         }
         lines: list[str] = []
         for section, entries in all_sections.items():
             lines += ["", f"[{section}]"]
-            lines += [f"{key} = {_toml_value(value)}" for key, value in entries.items() if value is not None]
+            lines += [
+                f"{key} = {_toml_value(value)}"
+                for key, value in entries.items()
+                if value is not None
+            ]
         return "\n".join(lines).lstrip() + "\n"

@@ -349,7 +349,7 @@ def scan_folders(server: DevMail) -> list[str]:
         return list(plan_folders(client.list_folders()).scan)  # type: ignore[attr-defined]
 
 
-def _import_imap_tools(scratch: Path):  # noqa: ANN202 - a module found at run time
+def _import_imap_tools(scratch: Path):
     """imap-tools, installed into ``scratch`` for this run if the venv lacks it (never a dependency)."""
     try:
         import imap_tools
@@ -382,7 +382,7 @@ def imap_tools_peer(server: DevMail, folders: list[str], scratch: Path) -> float
     imap_tools = _import_imap_tools(scratch)
     if imap_tools is None:
         return None
-    MailBoxUnencrypted = imap_tools.MailBoxUnencrypted  # noqa: N806 - the library's class
+    MailBoxUnencrypted = imap_tools.MailBoxUnencrypted
     t = time.perf_counter()
     count = 0
     with MailBoxUnencrypted(server.host, server.port).login(server.user, server.password) as box:
@@ -446,8 +446,8 @@ def kizuna_scan(config: Path) -> dict[str, object]:
         "--json",
         "--no-progress",
     ]
-    out = tempfile.TemporaryFile()
-    err = tempfile.TemporaryFile()
+    out = tempfile.TemporaryFile()  # noqa: SIM115 - handed to the child, closed after
+    err = tempfile.TemporaryFile()  # noqa: SIM115 - likewise
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=ROOT)
     tree_peak = 0

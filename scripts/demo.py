@@ -19,7 +19,7 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.support.dovecot import DevMail  # noqa: E402
+from tests.support.dovecot import DevMail
 
 ME = ("Sam Carter", "sam@example.com")
 NOW = datetime.now(UTC)

@@ -403,7 +403,7 @@ def test_fast_date_matches_the_stdlib(
         try:
             value = parse(text)  # type: ignore[operator]
             return value, value.utcoffset()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             return type(exc)
 
     assert outcome(dates._parse_date) == outcome(email.utils.parsedate_to_datetime)

@@ -10,7 +10,7 @@ import pytest
 from worker.daemon.watch import backoff, is_activity, is_bye, is_dead_silence
 from worker.errors import UsageError
 from worker.followup.delivery import prompt_for, prompt_message_id
-from worker.followup.replies import MessageView, SentReconnection, find_reply, match_reply
+from worker.followup.matching import MessageView, SentReconnection, find_reply, match_reply
 from worker.model import Address, MessageFacts
 from worker.store import Store
 from worker.store.reminders import Reminders, keep_in_touch_due

@@ -16,7 +16,7 @@ from imapclient import IMAPClient
 
 import worker.scan.helper as helper_module
 import worker.scan.scanner as scan_module
-import worker.store.store as store_module
+import worker.store.messages as store_module
 from tests.support.dovecot import DevMail
 from tests.support.factories import Cli, message, write_config
 from worker.config import load_config

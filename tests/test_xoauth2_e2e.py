@@ -22,7 +22,7 @@ seen_tokens: list[str] = []
 class Introspection(BaseHTTPRequestHandler):
     """RFC 7662 token introspection: only GOOD_TOKEN is active."""
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         form = urllib.parse.parse_qs(self.rfile.read(length).decode())
         token = (form.get("token") or [""])[0]

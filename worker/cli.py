@@ -4,6 +4,9 @@ Each command's docstring is its ``--help``. ``--json`` prints one JSON document
 on stdout and nothing else there; progress and logs go to stderr. Exit codes:
 0 success, 2 bad usage or config, 1 any other failure, always with a one-line
 reason on stderr.
+
+This module is long because each command is a small function whose docstring
+is its ``--help``; the work is in :mod:`worker.core`.
 """
 
 from __future__ import annotations
@@ -410,7 +413,7 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         _fail(str(exc), exc.exit_code)
     except KeyboardInterrupt:
         _fail("interrupted", 130)
-    except Exception as exc:  # noqa: BLE001 - the contract: one line on stderr, never a traceback
+    except Exception as exc:
         if os.environ.get("KIZUNA_DEBUG"):
             raise
         _fail(describe_unexpected(exc), 1)

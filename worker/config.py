@@ -362,7 +362,7 @@ def parse_config(data: Mapping[str, object], source: str = "<config>") -> Config
 
 def _example_config() -> str:
     """Where the example config shipped with Kizuna is (``worker.defaults``)."""
-    import importlib.resources  # noqa: PLC0415 - only this error needs it; every command start does not
+    import importlib.resources
 
     return str(importlib.resources.files("worker.defaults") / "config.example.toml")
 

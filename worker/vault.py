@@ -1,5 +1,9 @@
 """Secrets at rest: the IMAP and SMTP passwords, encrypted.
 
+This module is long because its three key sources (passphrase, keyring, key
+file) and their failure modes belong together: splitting them would scatter
+one security decision across files.
+
 ``kizuna secret set [--smtp]`` stores a password here so the config may
 leave ``password`` out. Each secret is encrypted with AES-256-GCM (an
 authenticated scheme: a wrong key or an altered file is detected, never
@@ -199,7 +203,7 @@ class Vault:
         return value.encode("utf-8")
 
     def _derive(self, salt: bytes) -> bytes:
-        from cryptography.hazmat.primitives.kdf.scrypt import Scrypt  # noqa: PLC0415 - kept off startup
+        from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
         passphrase = self._passphrase()
         key = self._derived.get((passphrase, salt))
@@ -301,7 +305,7 @@ class Vault:
         if key is None:  # create=True always yields a key; this keeps mypy honest
             raise SecretError(f"no key available to encrypt the {_what(name)}")
         nonce = secrets.token_bytes(_NONCE_BYTES)
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: PLC0415 - kept off startup
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
         sealed = AESGCM(key).encrypt(nonce, plaintext, _aad(name, scheme))
         return {
@@ -351,8 +355,8 @@ class Vault:
                 )
             key = found
 
-        from cryptography.exceptions import InvalidTag  # noqa: PLC0415 - kept off startup
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: PLC0415
+        from cryptography.exceptions import InvalidTag
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
         try:
             return AESGCM(key).decrypt(
@@ -483,7 +487,7 @@ def _keyring_backend() -> Any | None:
         if isinstance(backend, chainer.ChainerBackend) and not backend.backends:
             return None
         return backend
-    except Exception:
+    except Exception:  # noqa: BLE001 - keyring backends raise anything
         # A broken keyring installation is the same as none.
         return None
 
@@ -499,7 +503,7 @@ def _keyring_call(
     """
     try:
         return func(*args)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - keyring backends raise anything; reported
         detail = str(exc)
         if redact and redact in detail:
             detail = detail.replace(redact, "***")

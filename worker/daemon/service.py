@@ -34,16 +34,18 @@ Extra services (the local web API) plug in as objects with ``start()`` and
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
 import signal
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Protocol
 
+import imapclient
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from worker.core import HEARTBEAT_KEY, LOCK_NAME, Kizuna
@@ -141,7 +143,7 @@ class Daemon:
         for service in reversed(self.services):
             try:
                 service.stop()
-            except Exception:  # noqa: BLE001 - stopping must go on
+            except Exception:
                 log.exception("event=service_stop_failed service=%r", service)
         if self.scheduler is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
@@ -179,18 +181,22 @@ class Daemon:
         daemon = self.config.daemon
         account = self.config.account
 
-        def connect_() -> object:
+        def connect_() -> imapclient.IMAPClient:
             return connect(account, self.kizuna.secret, timeout=max(account.timeout, 30.0))
 
-        def sent_folder(client: object) -> str | None:
-            return plan_folders(client.list_folders()).sent  # type: ignore[attr-defined]
+        def sent_folder(client: imapclient.IMAPClient) -> str | None:
+            return plan_folders(client.list_folders()).sent
 
-        for label, folder in (("INBOX", "INBOX"), ("Sent", sent_folder)):
+        folders: list[tuple[str, str | Callable[[imapclient.IMAPClient], str | None]]] = [
+            ("INBOX", "INBOX"),
+            ("Sent", sent_folder),
+        ]
+        for label, folder in folders:
             watcher = FolderWatcher(
                 label,
                 connect_,
                 folder,
-                lambda label=label: self.request_cycle(f"activity:{label}"),  # type: ignore[misc]
+                functools.partial(self.request_cycle, f"activity:{label}"),
                 renew_seconds=daemon.idle_renew_seconds,
                 poll_seconds=daemon.poll_seconds,
                 max_backoff=max(5.0, min(300.0, daemon.scan_interval_minutes * 60)),
@@ -238,7 +244,7 @@ class Daemon:
                 )
                 if report.failed:
                     self.status["last_error"] = report.failed[-1][1]
-            except Exception as exc:  # noqa: BLE001 - the daemon lives on and retries
+            except Exception as exc:
                 self.status["last_error"] = f"{type(exc).__name__}: {exc}"
                 log.error(
                     "event=cycle_failed error=%r",

@@ -66,7 +66,7 @@ def is_dead_silence(responses: list[object], elapsed: float, timeout: float) -> 
 
 def backoff(attempt: int, *, base: float = 1.0, cap: float = 300.0) -> float:
     """Seconds to wait before reconnect number ``attempt`` (0-based): 1, 2, 4 ... cap."""
-    return min(cap, base * (2 ** min(attempt, 30)))
+    return min(cap, base * float(1 << min(attempt, 30)))
 
 
 class FolderWatcher(threading.Thread):

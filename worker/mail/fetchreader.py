@@ -1,5 +1,9 @@
 """A lean reader for the scan's one FETCH: ``UID FETCH <uids> (UID INTERNALDATE BODY.PEEK[...])``.
 
+This module is long because it is one streaming parser for one response
+grammar, with the protocol cases real servers send; its parts make sense
+only together.
+
 imapclient (and imaplib below it) read a FETCH response line by line and
 literal by literal, and build a list per message: about 2x the cost of just
 streaming the bytes. The scan fetches one shape only, so this module sends the
@@ -27,6 +31,7 @@ stream anywhere.
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -64,17 +69,16 @@ _LITERAL = object()
 def uid_ranges(uids: Sequence[int]) -> str:
     """A compact IMAP sequence set for sorted UIDs: ``1:5,7,9:12``."""
     parts: list[str] = []
-    start = prev = None
-    for uid in uids:
-        if start is None:
-            start = prev = uid
-        elif uid == prev + 1:  # type: ignore[operator]
+    if not uids:
+        return ""
+    start = prev = uids[0]
+    for uid in uids[1:]:
+        if uid == prev + 1:
             prev = uid
-        else:
-            parts.append(f"{start}:{prev}" if start != prev else str(start))
-            start = prev = uid
-    if start is not None:
+            continue
         parts.append(f"{start}:{prev}" if start != prev else str(start))
+        start = prev = uid
+    parts.append(f"{start}:{prev}" if start != prev else str(start))
     return ",".join(parts)
 
 
@@ -280,7 +284,8 @@ def _fetch_item(segments: list[bytes], literals: list[bytes], start: int) -> Fet
 def _string(value: Any) -> bytes | None:
     """An nstring: quoted or literal value, None for NIL."""
     if isinstance(value, tuple):
-        return value[1]
+        data = value[1]
+        return data if isinstance(data, bytes) else None
     if isinstance(value, bytes) and value.upper() != b"NIL":
         return value
     return None
@@ -289,7 +294,7 @@ def _string(value: Any) -> bytes | None:
 class _Pushback:
     """A file whose first bytes are ``data``, then ``file`` (what imaplib reads)."""
 
-    def __init__(self, data: bytes, file: Any) -> None:
+    def __init__(self, data: bytes, file: io.BufferedIOBase) -> None:
         self._data = data
         self._file = file
 
@@ -403,7 +408,7 @@ def _drain(imap: Any, parser: FetchParser) -> None:
             if not data:
                 break
             parser.feed(data)
-    except Exception:  # noqa: BLE001 - a broken connection is closed below
+    except Exception:  # noqa: BLE001, S110 - a broken connection is closed below
         pass
     if not parser.done:
         _shutdown(imap)

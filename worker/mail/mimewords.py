@@ -88,7 +88,7 @@ def raw_text(value: object) -> str:
         return ""
     if isinstance(value, email.header.Header):
         chunks = []
-        for chunk, charset in value._chunks:  # type: ignore[attr-defined]  # the raw chunks are what we need
+        for chunk, charset in value._chunks:  # type: ignore[attr-defined]  # noqa: SLF001 - the raw chunks
             text = str(chunk)
             if (
                 charset is not None

@@ -54,7 +54,7 @@ def parse_reply(raw: bytes) -> Reply:
     """Parse a whole message (RFC 5322 bytes) into a :class:`Reply`. Never raises."""
     try:
         data = bytes(raw)
-    except Exception:
+    except Exception:  # noqa: BLE001 - whatever it was, it is no message
         data = b""
     try:
         return _parse(data)
@@ -98,7 +98,7 @@ def _header(msg: email.message.Message, name: str) -> str:
     """A header's first value, decoded (RFC 2047, raw ISO-2022-JP, 8-bit), or ""."""
     try:
         raw = next((v for k, v in msg.raw_items() if k.lower() == name.lower()), None)
-    except Exception:
+    except Exception:  # noqa: BLE001 - hostile mail: a header we cannot read is absent
         return ""
     if raw is None:
         return ""
@@ -113,7 +113,7 @@ def _sender(msg: email.message.Message) -> tuple[str, str]:
         return "", ""
     try:
         pairs = getaddresses([value])
-    except Exception:
+    except Exception:  # noqa: BLE001 - hostile mail: no sender rather than no reply
         return "", ""
     for name, address in pairs:
         if address or name:
@@ -126,7 +126,7 @@ def _date(value: str) -> datetime | None:
         return None
     try:
         parsed = parsedate_to_datetime(value.strip())
-    except Exception:
+    except Exception:  # noqa: BLE001 - the stdlib raises several kinds on garbage dates
         return None
     if parsed.tzinfo is None:  # "-0000": the offset is unknown, UTC is the honest guess
         parsed = parsed.replace(tzinfo=UTC)
@@ -247,7 +247,7 @@ def html_to_text(html: str) -> str:
         parser.feed(html)
         parser.close()
         lines = [line.rstrip() for line in parser.lines]
-    except Exception:
+    except Exception:  # noqa: BLE001 - broken HTML still gives its words
         return re.sub(r"<[^>]*>", " ", html)
     return "\n".join(lines).strip("\n")
 

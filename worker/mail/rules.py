@@ -311,6 +311,6 @@ def parse_headers(raw: bytes, internaldate: InternalDate = None) -> MessageFacts
     if pairs is not None:
         try:
             return _facts_from_fields(_by_name(pairs), internaldate)
-        except Exception:  # noqa: BLE001 - pragma: no cover - a bug here must not lose mail
+        except Exception:  # noqa: BLE001, S110 - pragma: no cover - a bug here must not lose mail
             pass
     return _parse_headers_stdlib(raw, internaldate)

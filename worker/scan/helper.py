@@ -153,8 +153,8 @@ def _helper_main(
     """The helper process: claim, fetch, parse and stage batches from the end of the scan backwards."""
     name = ""
     try:
-        from worker.mail.imap import connect  # noqa: PLC0415 - only the helper needs these
-        from worker.vault import Vault  # noqa: PLC0415
+        from worker.mail.imap import connect
+        from worker.vault import Vault
 
         gc.disable()  # see _collector_paused: this process only scans
         stage = Staging(Path(staging))

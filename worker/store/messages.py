@@ -29,8 +29,10 @@ from worker.store.rows import (
     message_rows,
     next_message_id,
 )
+from worker.store.staging import StagedBatch, Staging
 
 __all__ = ["MessagesMixin", "FolderCursor", "Staging", "StagedBatch"]
+
 
 #: The indexes on the message tables, dropped for a bulk load (:meth:`Store.bulk_load`).
 _MESSAGE_INDEXES = {
@@ -51,67 +53,6 @@ class FolderCursor:
     uidnext: int | None
     highestmodseq: int | None
     exists_count: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class StagedBatch:
-    """Where one batch sits in a :class:`Staging` database (inclusive row ranges)."""
-
-    first: int
-    last: int
-    first_recipient: int
-    last_recipient: int
-
-    def __len__(self) -> int:
-        """How many messages."""
-        return self.last - self.first + 1
-
-
-class Staging:
-    """A scratch database a scan helper process fills with finished rows.
-
-    The same tables as the state's, without indexes or constraints; the
-    scanning process copies each batch over with :meth:`Store.merge_staged`,
-    so the rows cross between the processes inside SQLite, never as Python
-    objects. Written by one process, read by another; its contents are
-    worthless after the scan (no journal, no fsync).
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.db = sqlite3.connect(path, timeout=60.0, isolation_level=None)
-        # No journal: nothing is ever rolled back, and a WAL would be copied
-        # into the file once more when the last connection closes.
-        self.db.execute("PRAGMA journal_mode=OFF")
-        self.db.execute("PRAGMA synchronous=OFF")
-        self.db.execute(
-            f"CREATE TABLE IF NOT EXISTS messages ({MESSAGE_COLUMNS.replace('id, ', 'id INTEGER PRIMARY KEY, ', 1)})"
-        )
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS recipients (msg INTEGER NOT NULL, email TEXT NOT NULL, name TEXT)"
-        )
-        self.next_id = next_message_id(self.db)
-        self.next_recipient = (
-            int(self.db.execute("SELECT COALESCE(MAX(rowid), 0) FROM recipients").fetchone()[0]) + 1
-        )
-
-    def add(self, folder: str, batch: Iterable[tuple[int, MessageFacts]]) -> StagedBatch:
-        """Stage a batch (committed when this returns) and say where it is."""
-        rows_m, rows_r = message_rows(folder, batch, self.next_id)
-        first_r = self.next_recipient
-        self.db.execute("BEGIN")
-        insert_rows(self.db, INSERT_MESSAGE, rows_m)
-        # one writer and no deletes: SQLite numbers the rows on from the last, as counted here
-        insert_rows(self.db, INSERT_RECIPIENT, rows_r)
-        self.db.execute("COMMIT")
-        staged = StagedBatch(
-            self.next_id, self.next_id + len(rows_m) - 1, first_r, first_r + len(rows_r) - 1
-        )
-        self.next_id += len(rows_m)
-        self.next_recipient += len(rows_r)
-        return staged
-
-    def close(self) -> None:
-        self.db.close()
 
 
 class MessagesMixin(Database):
@@ -178,7 +119,8 @@ class MessagesMixin(Database):
         highestmodseq: int | None = None,
         exists_count: int | None = None,
     ) -> None:
-        sets, params = ["scanned_at = ?"], [datetime.now(UTC).isoformat()]
+        sets: list[str] = ["scanned_at = ?"]
+        params: list[object] = [datetime.now(UTC).isoformat()]
         for column, value in (
             ("last_uid", last_uid),
             ("uidnext", uidnext),
@@ -187,7 +129,7 @@ class MessagesMixin(Database):
         ):
             if value is not None:
                 sets.append(f"{column} = ?")
-                params.append(value)  # type: ignore[arg-type]
+                params.append(value)
         db.execute(f"UPDATE folders SET {', '.join(sets)} WHERE name = ?", (*params, folder))
 
     # -- messages ------------------------------------------------------------------

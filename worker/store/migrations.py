@@ -179,7 +179,10 @@ def _m7_one_time_codec(db: sqlite3.Connection) -> None:
                 f"SELECT rowid, {column} FROM {table} WHERE {column} IS NOT NULL"
             ).fetchall()
             for rowid, value in rows:
-                stamp = encode_stamp(decode_stamp(value))  # type: ignore[arg-type]
+                when = decode_stamp(value)
+                if when is None:
+                    continue
+                stamp = encode_stamp(when)
                 if stamp != value:
                     db.execute(f"UPDATE {table} SET {column} = ? WHERE rowid = ?", (stamp, rowid))
 

@@ -134,9 +134,9 @@ class Guard:
         async def send_wrapped(message: Message) -> None:
             if message["type"] == "http.response.start":
                 extra = list(SECURITY_HEADERS)
-                if cors:
+                if cors and origin is not None:
                     extra += [
-                        (b"access-control-allow-origin", origin.encode("latin-1")),  # type: ignore[union-attr]
+                        (b"access-control-allow-origin", origin.encode("latin-1")),
                         (b"vary", b"Origin"),
                     ]
                 names = {name.lower() for name, _ in message.get("headers", [])}
@@ -186,7 +186,7 @@ class Guard:
         jar: SimpleCookie = SimpleCookie()
         try:
             jar.load(headers.get("cookie", ""))
-        except Exception:  # a malformed Cookie header is simply no cookie
+        except Exception:  # noqa: BLE001 - a malformed Cookie header is simply no cookie
             return None
         morsel = jar.get(COOKIE_NAME)
         return morsel.value if morsel else None

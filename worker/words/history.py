@@ -26,7 +26,8 @@ returns :class:`HistoryFacts`. Pure: the caller fetches the messages
                     "word": "Dear"|"Hi"|"Hello"|null, "name_form": "given"|"family"|
                     "family_san"|"title_family"|"full"|null, "san": bool,
                     "title": "Mr."|"Ms."|...|null, "source": "mine"|"theirs"|
-                    "business"|"default"}``, see :class:`~worker.words.register.Register`
+                    "business"|"default", "name": str|null}``, see
+                    :class:`~worker.words.register.Register`
 ``my_greeting``     the user's latest greeting to the contact, or null:
                     ``{"language", "formal", "word", "name", "honorific", "title",
                     "opener", "form"}``
@@ -241,7 +242,9 @@ def signature_organization(signature: str) -> str | None:
                 return parsed.organization
             return text.split()[0]
         if _EN_ORG_LINE_RE.search(text) and not re.search(r"\d{3,}", text):
-            return text.split(",")[0].strip() if "," in text and "co" not in text.lower() else text
+            # "Head of Design, Acme Inc.": the piece naming the company.
+            pieces = [p.strip() for p in re.split(r",\s+(?!(?:ltd|inc|llc)\b)", text, flags=re.I)]
+            return next((p for p in pieces if _EN_ORG_LINE_RE.search(p)), text)
     return None
 
 

@@ -598,6 +598,15 @@ def _parse_japanese(text: str, parts: _Parts) -> tuple[str, str | None, str | No
     tokens = _japanese_tokens(text.split(), parts)
     ja_tokens = [t for t in tokens if _is_ja(t)]
     latin_tokens = [t for t in tokens if not _is_ja(t)]
+    if (
+        len(tokens) == 2
+        and _is_ja(tokens[0])
+        and not _is_ja(tokens[1])
+        and is_romaji_word(tokens[1])
+        and not tokens[1].isupper()
+    ):
+        # 山田 Taro: a family name in kanji, the given name in romaji.
+        return " ".join(tokens), tokens[0], tokens[1]
     if latin_tokens:
         latin = " ".join(latin_tokens)
         if _romaji_name_like(latin) and not parts.alternate:
@@ -792,6 +801,8 @@ def parse_name(display: str | None, email: str | None = None) -> PersonName:
             latin_family, latin_given = alt_family, alt_given
         else:
             latin_family = _latin_reading(family, email)
+        if given and not _is_ja(given):
+            latin_given = given  # 山田 Taro
     elif person:
         script = Script.LATIN
         latin_family, latin_given = family, given

@@ -354,6 +354,8 @@ class Register:
     ``"Ms."``, ``"Dr."``... seen in the user's greetings (never guessed).
     ``source``: ``"mine"`` (the user's own greetings), ``"theirs"`` (the
     contact's), ``"business"`` (no greeting; business mail) or ``"default"``.
+    ``name``: the name the user last greeted them with, as written
+    (``"太郎"`` for ``太郎さん`` to a contact known as ``YAMADA Taro``).
     """
 
     formality: Formality
@@ -363,6 +365,7 @@ class Register:
     san: bool = False
     title: str | None = None
     source: str = "default"
+    name: str | None = None
 
     @property
     def formal(self) -> bool:
@@ -379,6 +382,7 @@ class Register:
             "san": self.san,
             "title": self.title,
             "source": self.source,
+            "name": self.name,
         }
 
 
@@ -443,6 +447,7 @@ def register_from(
         san=any(g.honorific == "-san" for g in my_greetings),
         title=title,
         source=source,
+        name=last_named.name if last_named and source == "mine" else None,
     )
 
 
@@ -468,6 +473,9 @@ def addressee(register: Register, person: PersonName, language: str) -> str | No
     """
     if not person.is_person:
         return None
+    literal = _literal_name(register, person, language)
+    if literal is not None:
+        return literal
     if language == "ja":
         form = NameForm.GIVEN if register.form is NameForm.GIVEN else NameForm.FAMILY
         if register.form is NameForm.FULL:
@@ -492,6 +500,25 @@ def addressee(register: Register, person: PersonName, language: str) -> str | No
         if found and not is_japanese_text(found):
             return found
     return None
+
+
+def _literal_name(register: Register, person: PersonName, language: str) -> str | None:
+    """The name the user wrote, when their parsed name cannot show it.
+
+    A contact known as ``YAMADA Taro`` whom the user greeted ``太郎さん``: a
+    Japanese draft says ``太郎さん`` again. Only across scripts: an unmatched
+    name in the same script may have been meant for someone else in copy.
+    """
+    if register.form is not None or not register.name:
+        return None
+    written_ja = is_japanese_text(register.name)
+    if written_ja == is_japanese_text(person.full) or written_ja != (language == "ja"):
+        return None
+    if written_ja:
+        return f"{register.name}{register.honorific}"
+    if register.san:
+        return f"{register.name}-san"
+    return register.name if len(register.name.split()) == 1 else None
 
 
 def greeting_line(register: Register, person: PersonName, language: str) -> str | None:

@@ -1,5 +1,9 @@
 """Names: a display name parsed into a person, and how to address them.
 
+This module is long because it carries its data: common Japanese family names
+with their readings, romaji syllables, English given names, company and
+department markers, honorifics and titles, each list beside the rule that reads it.
+
 :func:`parse_name` turns the display name of a mail address into a typed
 :class:`PersonName`: the family and given names, the organization and
 department written around them (stripped off, kept apart), a title such as

@@ -1,5 +1,8 @@
 """Phrasing: subjects as topics, "when we last wrote", and subjects that say who you are.
 
+This module is long because each sentence slot has several phrasings in two
+languages and two registers, chosen per contact so that drafts differ.
+
 A raw subject line is not a topic. :func:`topic_of` keeps only subjects that
 name something two people could remember (``Berlin conference``,
 ``Lisbon UX workshop``, ``勉強会の資料``) and drops the rest: reply and forward

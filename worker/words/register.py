@@ -1,5 +1,9 @@
 """Register: how the two of you greeted each other, and so how a draft greets.
 
+This module is long because it reads greetings in two languages and writes
+them back (greeting and closing per register): the reading and the writing
+must agree, so they stay together.
+
 Reads the opening lines of past mail bodies (quoted text and signatures
 removed first, see :func:`split_body`) and finds the greeting:
 

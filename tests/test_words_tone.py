@@ -147,6 +147,14 @@ ISSUE_FALSE_ALARMS = [
     "突然のご連絡失礼いたします。",
     "大変ご無沙汰しております。",
     "ご自愛ください。お身体に気をつけてください。ご無理なさらないでください。",
+    # the writer's own plans and open choices set no deadline for the reader
+    "I'm flying out tomorrow, but I'll be back by Friday.",
+    "Let me know if sometime this week or next works for a coffee.",
+    "The deadline for the grant is in May, which is why I'm thinking about it now.",
+    "You must be busy with the new role!",
+    "来週の金曜日までに決める予定です。",
+    "今週中に東京に行くので、もしご都合が合えばお会いできたら嬉しいです。",
+    "申請の締め切りが来月なので、今のうちに準備を始めています。",
 ]
 
 

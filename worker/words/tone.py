@@ -215,6 +215,13 @@ _JA_ASKED = re.compile(
 )
 
 
+def _ja_asked_nearby(text: str, m: re.Match[str]) -> bool:
+    """A deadline noun (期限は今月末です) pushes when this sentence or the next asks something."""
+    ends = [e.end() for e in re.finditer(r"[。！？!?\n]", text[m.end() :])][:2]
+    rest = text[m.end() : m.end() + (ends[-1] if ends else 80)]
+    return bool(_JA_ASKED.search(rest))
+
+
 def _ja_reader_acts(text: str, m: re.Match[str]) -> bool:
     """False for the writer's own plans (今週中に東京に行くので…): only the reader's deadline pushes."""
     stop = re.search(r"[。！？!?\n]", text[m.end() :])
@@ -305,6 +312,12 @@ def _en_grateful(m: re.Match[str]) -> str:
     return "I'd be grateful if you could " + " ".join(rest)
 
 
+def _not_an_open_question(text: str, m: re.Match[str]) -> bool:
+    """ "Let me know if this week or next works" offers a choice; it sets no deadline."""
+    after = text[m.end() : m.end() + 20]
+    return not (re.search(r"\b(?:if|whether)\b", m.group(), re.I) or re.match(r"\s+or\b", after))
+
+
 _SOON_JA = "お手すきの際に"
 
 _EN_RULES: tuple[_Rule, ...] = (
@@ -319,20 +332,21 @@ _EN_RULES: tuple[_Rule, ...] = (
         r"|(?:within|in) (?:the )?(?:next )?(?:\d+|a|an|one|two|three|24|48|72) (?:hours?|days?)"
         r"|this (?:week|weekend|month)|before the (?:weekend|end of the week))",
         _SOON_EN,
+        guard=_not_an_open_question,
     ),
     _en(
         "deadline",
         "deadline",
         r"within (?:the next )?(?:24|48|72|\d+|one|two|three|a|an) "
-        r"(?:hours?|(?:business |working )?days?)",
+        r"(?:hours?|(?:business |working )?days?)|within (?:the|a|one) week",
         _SOON_EN,
         guard=_others_act,
     ),
     _en(
         "deadline",
         "deadline",
-        r"(?:the|a|my|our|hard|firm|tight) deadline"
-        r"|deadline (?:is|for you)",
+        rf"(?:hard|firm|tight|strict) deadline|deadline for you|your deadline"
+        rf"|deadline (?:is |on |of )?{_WHEN}",
         "if the timing works for you",
     ),
     _en(
@@ -340,7 +354,7 @@ _EN_RULES: tuple[_Rule, ...] = (
         "urgency",
         r"asap|a\.s\.a\.p\.?|as soon as (?:possible|you can|you're able)"
         r"|at your earliest convenience|the sooner the better|time[- ]sensitive"
-        r"|urgent(?:ly)?|urgency|pronto|chop[- ]chop|without delay|(?:a |your )?prompt "
+        r"|urgent(?:ly)?(?! care)|urgency|(?:this|it) can't wait|pronto|chop[- ]chop|without delay|(?:a |your )?prompt "
         r"(?:reply|response|answer|attention)|promptly|in a hurry|hurry|quick turnaround",
         _SOON_EN,
     ),
@@ -364,7 +378,7 @@ _EN_RULES: tuple[_Rule, ...] = (
     _en(
         "demand",
         "order",
-        r"I need you to|I want you to|I expect you to|I('d| would) like you to"
+        r"I(?:'d| would)? need you to|I want you to|I expect you to|I('d| would) like you to"
         r"|I require you to|I insist|you need to|you have to|you've got to|you must(?! be\b| have "
         r"been\b|'ve\b| know\b| have had\b)|you('d| had) better(?: not)?|make sure (?:you|to|that|they|he|she|everyone|it)"
         r"|be sure to|don't forget to|do not forget to|you should (?:introduce|reply|respond|send"
@@ -454,9 +468,16 @@ _JA_RULES: tuple[_Rule, ...] = (
     _ja(
         "deadline",
         "deadline",
-        r"までに(?:ご|お)?(?:返信|返事|連絡|回答|ご回答|対応|お願い|送|決|紹介)"
-        r"|期限(?:は|が|を|まで|厳守)|締め?切り?(?:は|が|まで)|デッドライン",
+        r"までに(?:ご|お)?(?:返信|返事|連絡|回答|ご回答|対応|お願い|送|決|紹介)",
         _SOON_JA,
+        guard=_ja_reader_acts,
+    ),
+    _ja(
+        "deadline",
+        "deadline",
+        r"期限(?:は|が|を|まで|厳守)|締め?切り?(?:は|が|まで)|デッドライン",
+        _SOON_JA,
+        guard=_ja_asked_nearby,
     ),
     _ja(
         "deadline",

@@ -1,5 +1,9 @@
 """What kind of reply someone sent, and the thank-you that answers it.
 
+This module is long because it reads replies and writes the thank-yous that
+answer them, in two languages and two politeness levels: each kind of reply
+and its answer stay side by side.
+
 :func:`classify_reply` reads the new text of a reply (quoted text and
 signature already stripped, see ``strip_quoted``) in English or Japanese and
 says whether they offered help or gave advice, proposed a time, declined or

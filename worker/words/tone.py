@@ -1,5 +1,8 @@
 """Read a draft like a careful friend: does it push, presume, grovel or ramble?
 
+This module is long because it holds the phrase rules of two languages, each
+with its negations and its softer suggestion, next to the code that applies them.
+
 The seed's third rule is *direct is not demanding*: someone you have not written
 to for years owes you nothing. :func:`check_tone` reads a subject and a body and
 returns one :class:`ToneWarning` per fault it finds:

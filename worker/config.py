@@ -34,6 +34,7 @@ __all__ = [
     "user_config_dir",
     "user_data_dir",
     "is_loopback",
+    "resolve_user_language",
 ]
 
 APP = "kizuna"
@@ -115,6 +116,8 @@ class _Server(_Section, frozen=True, kw_only=True):
 class Account(_Server, frozen=True, kw_only=True):
     addresses: Annotated[list[str], Meta(min_length=1)]
     display_name: str = ""
+    #: The language of Kizuna's own words to you (prompts, reminder mail, the page).
+    language: Literal["auto", "en", "ja"] = "auto"
 
     @property
     def effective_port(self) -> int:
@@ -151,7 +154,8 @@ class Policy(_Section, frozen=True, kw_only=True):
 
 
 class Outreach(_Section, frozen=True, kw_only=True):
-    reason: str = ""
+    #: Why you write: one text, or a table by language (``{ en = "...", ja = "..." }``).
+    reason: str | dict[str, str] = ""
     language: Literal["auto", "ja", "en"] = "auto"
     max_drafts_per_run: Annotated[int, Meta(ge=0)] = 5
     signature: str = ""
@@ -204,6 +208,11 @@ class Config(_Section, frozen=True, kw_only=True):
     @property
     def me(self) -> frozenset[str]:
         return frozenset(self.account.addresses)
+
+    @property
+    def user_language(self) -> str:
+        """The language of Kizuna's own words to you: ``[account] language``, ``auto`` by locale."""
+        return resolve_user_language(self.account.language, os.environ)
 
     @property
     def templates_dir(self) -> Path:
@@ -303,6 +312,25 @@ def _lower_addresses(config: Config) -> Config:
     )
 
 
+def resolve_user_language(setting: str, environ: Mapping[str, str]) -> str:
+    """``en`` or ``ja``: the setting, or for ``auto`` the locale (LC_ALL, LC_MESSAGES, LANG).
+
+    >>> resolve_user_language("auto", {"LANG": "ja_JP.UTF-8"})
+    'ja'
+    >>> resolve_user_language("auto", {"LC_ALL": "C", "LANG": "ja_JP.UTF-8"})
+    'en'
+    >>> resolve_user_language("ja", {})
+    'ja'
+    """
+    if setting in ("en", "ja"):
+        return setting
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = environ.get(name)
+        if value:
+            return "ja" if value.lower().startswith("ja") else "en"
+    return "en"
+
+
 def _plain_text_refused(server: _Server) -> str | None:
     if server.security == "none" and not is_loopback(server.host):
         return (
@@ -324,6 +352,16 @@ def _checks(config: Config) -> list[tuple[str, str]]:
             problems.append(
                 ("account.addresses", f"account.addresses: {address!r} is not an email address")
             )
+    if isinstance(config.outreach.reason, dict):
+        for language in config.outreach.reason:
+            if language not in ("en", "ja"):
+                problems.append(
+                    (
+                        f"outreach.reason.{language}",
+                        f"outreach.reason: {language!r} is not a language Kizuna writes in; "
+                        "use en or ja",
+                    )
+                )
     if config.reminders.delivery == "smtp" and config.smtp is None:
         problems.append(
             ("reminders.delivery", 'reminders.delivery = "smtp" needs an [smtp] section')

@@ -115,7 +115,11 @@ class Profile:
         account = config.account
         return cls(
             display_name=account.display_name or account.addresses[0],
-            reason=config.outreach.reason,
+            reason=(
+                config.outreach.reason
+                if isinstance(config.outreach.reason, str)
+                else next(iter(config.outreach.reason.values()), "")
+            ),
             signature=config.outreach.signature,
         )
 

@@ -18,6 +18,8 @@ from tests.support.require import need_dovecot
 from tests.support.smtp import SmtpServer, running_smtpd
 from tests.support.web import Web, start_web
 
+pytest_plugins = ["tests.support.markers"]
+
 
 @pytest.fixture
 def dovecot() -> Iterator[DevMail]:

@@ -411,7 +411,7 @@ class Thunderbird:
             edit.click();
             return true;
         """, tabs_before, what="the draft's Edit button")
-        return self.wait("""
+        return self.wait(r"""
             const win = Services.wm.getMostRecentWindow("msgcompose");
             if (!win || !win.gMsgCompose || win.document.readyState != "complete") return null;
             const subject = win.document.getElementById("msgSubject").value;
@@ -434,13 +434,18 @@ class Thunderbird:
 
     def type_in_compose(self, text: str) -> None:
         """Type ``text`` at the start of the most recent compose window's body."""
-        self.chrome("""
+        self.wait("""
             const win = Services.wm.getMostRecentWindow("msgcompose");
+            const editor = win && win.GetCurrentEditor && win.GetCurrentEditor();
+            // the draft's own text is in the editor: it has finished loading
+            if (!editor || !editor.document || !editor.document.body
+                || !editor.document.body.textContent.trim()) return null;
             win.focus();
-            const editor = win.GetCurrentEditor();
             editor.beginningOfDocument();
-            editor.insertText(arguments[0] + "\n");
-        """, text)
+            editor.insertText(arguments[0]);
+            editor.insertLineBreak();
+            return true;
+        """, text, what="the compose editor")
 
     def open_compose_action_popup(self) -> str:
         """Click the add-on's compose-window button; the handle of its popup page."""
@@ -452,8 +457,9 @@ class Thunderbird:
         handle = ("[...Services.wm.getMostRecentWindow('msgcompose').document"
                   ".querySelectorAll('browser')].find(b => b.currentURI"
                   " && b.currentURI.spec.endsWith('popup/tone.html'))")
-        self.wait(f"const b = {handle}; return b && b.browsingContext"
-                  " && b.browsingContext.currentWindowGlobal || null;", what="the tone popup")
+        self.wait(f"const b = {handle}; return !!(b && b.browsingContext"
+                  " && b.browsingContext.currentWindowGlobal) || null;", what="the tone popup")
+        wait_for(lambda: self.page(handle, "state")["ready"] == "complete", what="the tone popup ready")
         return handle
 
     def screenshots(self, directory: Path) -> list[Path]:

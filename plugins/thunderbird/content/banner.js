@@ -3,11 +3,17 @@
 // background page whether the displayed message gets a banner; the background
 // decides, holds the token and does every API call. This script only renders
 // the model it gets back (text only, no HTML) and forwards button clicks.
+//
+// It talks over one runtime.connect port, not runtime.sendMessage: when the
+// user flips to the next message while the background is still asking Kizuna,
+// the page unloads with no promise pending (no "Promise rejected after context
+// unloaded: Actor 'Conduits' destroyed"), and the disconnect cancels the request.
 (function () {
   "use strict";
 
   var api = globalThis.messenger || globalThis.browser;
   var BANNER_ID = "kizuna-banner";
+  var PORT_NAME = "kizuna-banner";
 
   function el(doc, tag, className, text) {
     var node = doc.createElement(tag);
@@ -84,21 +90,68 @@
     return root;
   }
 
+  /** The port to the background, with request/answer pairing for the buttons. */
+  function connect() {
+    var port = api.runtime.connect({ name: PORT_NAME });
+    var pending = {};
+    var seq = 0;
+    var closed = false;
+    var onBanner = null;
+    port.onMessage.addListener(function (msg) {
+      if (!msg) return;
+      if (msg.type === "kizuna:banner" && onBanner) onBanner(msg.model || null);
+      if (msg.type === "kizuna:result" && pending[msg.seq]) {
+        var resolve = pending[msg.seq];
+        delete pending[msg.seq];
+        resolve(msg);
+      }
+    });
+    port.onDisconnect.addListener(function () {
+      closed = true;
+      Object.keys(pending).forEach(function (k) {
+        pending[k]({ ok: false, error: "Kizuna: disconnected" });
+      });
+      pending = {};
+    });
+    if (typeof globalThis.addEventListener === "function") {
+      // The message pane shows another message: hang up, which cancels our request.
+      globalThis.addEventListener("pagehide", function () {
+        if (!closed) port.disconnect();
+        closed = true;
+      });
+    }
+    return {
+      banner: function () {
+        return new Promise(function (resolve) {
+          onBanner = resolve;
+          port.postMessage({ type: "kizuna:getBanner" });
+        });
+      },
+      send: function (msg) {
+        if (closed) return Promise.resolve({ ok: false, error: "Kizuna: disconnected" });
+        return new Promise(function (resolve) {
+          seq += 1;
+          pending[seq] = resolve;
+          msg.seq = seq;
+          port.postMessage(msg);
+        });
+      },
+    };
+  }
+
   function main() {
     if (!api || !api.runtime || typeof document === "undefined") return Promise.resolve(null);
-    return Promise.resolve()
-      .then(function () {
-        return api.runtime.sendMessage({ type: "kizuna:getBanner" });
-      })
-      .catch(function () {
-        return null;
-      })
-      .then(function (model) {
-        if (!model) return null;
-        return renderBanner(document, model, function (msg) {
-          return api.runtime.sendMessage(msg);
-        });
-      });
+    if (typeof api.runtime.connect !== "function") return Promise.resolve(null);
+    var link;
+    try {
+      link = connect();
+    } catch (err) {
+      return Promise.resolve(null);
+    }
+    return link.banner().then(function (model) {
+      if (!model) return null;
+      return renderBanner(document, model, link.send);
+    });
   }
 
   main();

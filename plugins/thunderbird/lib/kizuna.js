@@ -314,9 +314,9 @@ export async function apiRequest(fetchImpl, settings, path, options = {}) {
   }
 }
 
-/** GET /api/reminders -> list of reminder objects. */
-export async function fetchReminders(fetchImpl, settings) {
-  const list = await apiRequest(fetchImpl, settings, "/api/reminders");
+/** GET /api/reminders -> list of reminder objects (signal: an AbortSignal to cancel it). */
+export async function fetchReminders(fetchImpl, settings, signal) {
+  const list = await apiRequest(fetchImpl, settings, "/api/reminders", signal ? { signal } : {});
   if (!Array.isArray(list)) {
     throw new KizunaError("bad-response", "GET /api/reminders: expected a JSON list");
   }
@@ -340,6 +340,136 @@ export async function requestDraft(fetchImpl, settings, email) {
   const addr = normalizeEmail(email);
   if (!addr) throw new KizunaError("bad-argument", `not an address: ${email}`);
   return apiRequest(fetchImpl, settings, "/api/drafts", { method: "POST", body: { email: addr } });
+}
+
+/**
+ * POST /api/drafts {"email", "dry_run": true}: the draft Kizuna would write, not saved.
+ * Resolves to {email, subject, body, language, warnings} (a {"draft": {...}} wrapper is unwrapped).
+ */
+export async function previewDraft(fetchImpl, settings, email) {
+  const addr = normalizeEmail(email);
+  if (!addr) throw new KizunaError("bad-argument", `not an address: ${email}`);
+  const out = await apiRequest(fetchImpl, settings, "/api/drafts", {
+    method: "POST",
+    body: { email: addr, dry_run: true },
+  });
+  return draftOf(out);
+}
+
+/** The draft object of a POST /api/drafts answer, whether wrapped in {"draft"} or not. */
+export function draftOf(answer) {
+  if (!answer || typeof answer !== "object") return null;
+  const d = answer.draft && typeof answer.draft === "object" ? answer.draft : answer;
+  return {
+    ...d,
+    warnings: Array.isArray(d.warnings) ? d.warnings.map(String) : [],
+  };
+}
+
+/**
+ * POST /api/tone {"text", "subject"} -> the warnings (a list of strings, in the
+ * language Kizuna chose; each names the phrase and suggests a softer wording).
+ */
+export async function checkTone(fetchImpl, settings, { text, subject } = {}) {
+  const body = { text: String(text || "") };
+  if (subject) body.subject = String(subject);
+  const out = await apiRequest(fetchImpl, settings, "/api/tone", { method: "POST", body });
+  if (!out || !Array.isArray(out.warnings)) {
+    throw new KizunaError("bad-response", "POST /api/tone: expected {\"warnings\": [...]}");
+  }
+  return out.warnings.map(String);
+}
+
+/**
+ * What Kizuna knows of one contact: GET /api/contacts/<email> where the daemon
+ * has it, else the matching object of GET /api/contacts. Null when the address
+ * is not a contact.
+ */
+export async function fetchContact(fetchImpl, settings, email) {
+  const addr = normalizeEmail(email);
+  if (!addr) return null;
+  try {
+    const one = await apiRequest(fetchImpl, settings, `/api/contacts/${encodeURIComponent(addr)}`);
+    if (one && typeof one === "object" && !Array.isArray(one) && normalizeEmail(one.email) === addr) {
+      return one;
+    }
+  } catch (err) {
+    // 404 (no such endpoint, or not a contact) or 405: fall back to the list.
+    if (!(err instanceof KizunaError) || err.code !== "http") throw err;
+  }
+  const list = await apiRequest(fetchImpl, settings, "/api/contacts");
+  if (!Array.isArray(list)) throw new KizunaError("bad-response", "GET /api/contacts: expected a JSON list");
+  return list.find((c) => c && normalizeEmail(c.email) === addr) || null;
+}
+
+// ---------------------------------------------------------------------------
+// Text for people
+
+const ENTITIES = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: " " };
+
+/**
+ * Plain text of a compose window's HTML body: block ends and <br> become line
+ * breaks, quoted parts (<blockquote>) and the signature (.moz-signature) are
+ * left out (they are not the user's words to this person), tags go, entities decode.
+ */
+export function htmlToText(html) {
+  if (typeof html !== "string") return "";
+  let s = html
+    .replace(/<(script|style|head)\b[\s\S]*?<\/\1\s*>/gi, "")
+    .replace(/<blockquote\b[\s\S]*?<\/blockquote\s*>/gi, "\n")
+    .replace(/<div\b[^>]*class="[^"]*moz-signature[^"]*"[\s\S]*?<\/div\s*>/gi, "\n")
+    .replace(/<br\s*\/?>/gi, "\n")
+    .replace(/<\/(p|div|li|h[1-6]|tr|pre)\s*>/gi, "\n")
+    .replace(/<[^>]*>/g, "");
+  s = s.replace(/&(#x[0-9a-f]+|#\d+|[a-z]+);/gi, (whole, name) => {
+    if (name[0] === "#") {
+      const code = name[1] === "x" || name[1] === "X" ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
+      return Number.isFinite(code) ? String.fromCodePoint(code) : whole;
+    }
+    return ENTITIES[name.toLowerCase()] ?? whole;
+  });
+  return s.replace(/[ \t]+\n/g, "\n").replace(/\n{3,}/g, "\n\n").trim();
+}
+
+/** The user's own text of a plain-text body: quoted lines ("> ...") and the signature ("-- ") left out. */
+export function ownText(text) {
+  if (typeof text !== "string") return "";
+  const out = [];
+  for (const line of text.split(/\r?\n/)) {
+    if (line === "-- ") break;
+    if (/^\s*>/.test(line)) continue;
+    out.push(line);
+  }
+  return out.join("\n").trim();
+}
+
+function statusText(status, i18n) {
+  if (status === "draft-pending") return i18n.getMessage("statusDraftPending");
+  if (status === "sent") return i18n.getMessage("statusSent");
+  if (status === "replied") return i18n.getMessage("statusReplied");
+  return "";
+}
+
+/**
+ * Lines the contact popup shows for a contact object of the API, in the UI
+ * language: [{key, text}], key naming the line (for tests and styling).
+ */
+export function contactLines(contact, i18n) {
+  const lines = [];
+  const add = (key, text) => text && lines.push({ key, text });
+  const org = [contact.organization, contact.position].filter((x) => x && String(x).trim()).join(" · ");
+  if (org) add("organization", i18n.getMessage("contactOrganization", [org]));
+  if (contact.last_contact) add("last", i18n.getMessage("contactLast", [formatDue(contact.last_contact)]));
+  if (contact.first_contact) add("first", i18n.getMessage("contactFirst", [formatDue(contact.first_contact)]));
+  if (contact.sent_count !== undefined || contact.received_count !== undefined) {
+    add("counts", i18n.getMessage("contactCounts", [String(contact.sent_count ?? 0), String(contact.received_count ?? 0)]));
+  }
+  if (contact.last_subject) add("subject", i18n.getMessage("contactSubject", [String(contact.last_subject)]));
+  const reason = typeof contact.reason === "string" ? contact.reason.trim() : "";
+  add("reason", reason ? i18n.getMessage("contactReason", [reason]) : i18n.getMessage("contactNoReason"));
+  const status = statusText(contact.status, i18n);
+  if (status) add("status", i18n.getMessage("contactStatus", [status]));
+  return lines;
 }
 
 // ---------------------------------------------------------------------------
@@ -389,40 +519,141 @@ async function queryAllMessages(api, queryInfo) {
   return out;
 }
 
+// Reply and forward prefixes mail clients put before a subject, in the languages
+// Kizuna's users write: Re/RE/Aw/AW/Sv/Antw/Fwd/Fw/WG/TR/RV/Enc, 返信/転送/回复/答复,
+// with an optional counter ("Re[2]:", "Re(3):") and an ASCII or full-width colon.
+const SUBJECT_PREFIX_RE =
+  /^\s*(?:re|aw|sv|vs|antw|fwd?|wg|tr|rv|res|enc|返信|転送|回复|回覆|答复|转发)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]\s*/i;
+
 /**
- * The draft among `messages` that belongs to `reminder`: subject equal to
- * reminder.draft_subject and (when the header lists recipients) addressed to
- * reminder.email. The newest one wins. Null when none.
+ * The subject without its reply/forward prefixes ("Re: AW: Fwd: x" -> "x"), trimmed,
+ * with runs of white space made one. Thunderbird's MessageHeader.subject already
+ * drops one "Re: " (it keeps it as a flag); comparing stripped subjects on both
+ * sides makes the comparison independent of that.
  */
-export function pickDraft(messages, reminder) {
-  const subject = reminder && typeof reminder.draft_subject === "string" ? reminder.draft_subject.trim() : "";
-  if (!subject || !Array.isArray(messages)) return null;
-  const email = normalizeEmail(reminder.email);
-  const matches = messages.filter((m) => {
-    if (!m || typeof m.subject !== "string" || m.subject.trim() !== subject) return false;
-    const recipients = [...(m.recipients || []), ...(m.ccList || []), ...(m.bccList || [])];
-    if (!recipients.length || !email) return true;
-    return recipients.some((r) => parseAuthor(r) === email);
-  });
-  matches.sort((a, b) => (Date.parse(b.date) || 0) - (Date.parse(a.date) || 0));
-  return matches[0] || null;
+export function stripSubjectPrefixes(subject) {
+  let s = typeof subject === "string" ? subject.replace(/\s+/g, " ").trim() : "";
+  for (let guard = 0; guard < 20; guard++) {
+    const next = s.replace(SUBJECT_PREFIX_RE, "");
+    if (next === s) break;
+    s = next.trim();
+  }
+  return s;
 }
 
-/** The thank-you draft for `reminder` in any Drafts folder, or null. */
-export async function findDraft(api, reminder) {
-  const subject = reminder && typeof reminder.draft_subject === "string" ? reminder.draft_subject.trim() : "";
-  if (!subject) return null;
+/** A Message-ID without angle brackets or white space, lower case ("" for none). */
+export function normalizeMessageId(value) {
+  if (typeof value !== "string") return "";
+  const m = value.match(/<([^<>\s]+)>/);
+  return (m ? m[1] : value.trim()).toLowerCase();
+}
+
+function headerValue(headers, name) {
+  if (!headers || typeof headers !== "object") return "";
+  const v = headers[name.toLowerCase()];
+  if (Array.isArray(v)) return v.length ? String(v[0]) : "";
+  return typeof v === "string" ? v : "";
+}
+
+/**
+ * The draft among `messages` that belongs to `reminder`. A candidate must be
+ * addressed to the contact when its header lists recipients. Then, strongest
+ * first: its In-Reply-To names the reply (`replyMessageId`, the displayed
+ * message), or its X-Kizuna-Id is `reminder.draft_kizuna_id`; else its subject
+ * equals `reminder.draft_subject` with reply prefixes stripped on both sides
+ * (and, when its headers are known, it is a Kizuna thank-you draft). Messages may
+ * carry `headers` (lower-case names, as messages.getFull gives them). The newest
+ * of the strongest kind wins. Null when none.
+ */
+export function pickDraft(messages, reminder, { replyMessageId } = {}) {
+  if (!Array.isArray(messages) || !reminder) return null;
+  const subject = stripSubjectPrefixes(reminder.draft_subject);
+  const email = normalizeEmail(reminder.email);
+  const replyId = normalizeMessageId(replyMessageId || reminder.reply_message_id || "");
+  const kizunaId = typeof reminder.draft_kizuna_id === "string" ? reminder.draft_kizuna_id.trim() : "";
+  const scored = [];
+  for (const m of messages) {
+    if (!m || typeof m !== "object") continue;
+    const recipients = [...(m.recipients || []), ...(m.ccList || []), ...(m.bccList || [])];
+    if (recipients.length && email && !recipients.some((r) => parseAuthor(r) === email)) continue;
+    const headers = m.headers;
+    const inReplyTo = normalizeMessageId(headerValue(headers, "in-reply-to"));
+    const draftKizunaId = headerValue(headers, "x-kizuna-id").trim();
+    let score = 0;
+    if ((replyId && inReplyTo === replyId) || (kizunaId && draftKizunaId === kizunaId)) {
+      score = 2;
+    } else if (subject && stripSubjectPrefixes(m.subject) === subject) {
+      // Headers known and not a Kizuna thank-you draft: the user's own draft with that subject.
+      const foreign = headers && (!draftKizunaId || !draftKizunaId.startsWith("thanks-"));
+      score = foreign ? 0 : 1;
+    }
+    if (score) scored.push({ m, score });
+  }
+  scored.sort((a, b) => b.score - a.score || (Date.parse(b.m.date) || 0) - (Date.parse(a.m.date) || 0));
+  return scored.length ? scored[0].m : null;
+}
+
+async function withHeaders(api, message) {
+  if (!api.messages || typeof api.messages.getFull !== "function") return message;
+  try {
+    const full = await api.messages.getFull(message.id);
+    return { ...message, headers: (full && full.headers) || {} };
+  } catch {
+    return message; // not downloadable right now: match on subject alone
+  }
+}
+
+/** One look through every Drafts folder for the reminder's draft (no syncing). */
+export async function lookForDraft(api, reminder, options = {}) {
+  const core = stripSubjectPrefixes(reminder && reminder.draft_subject);
   const folders = await findDraftFolders(api);
   const candidates = [];
   for (const folder of folders) {
+    // messages.query matches `subject` as a substring of the stored subject, which
+    // has lost its "Re: ": the stripped core is a substring of every variant.
+    const queryInfo = core ? { subject: core } : {};
     let messages;
     try {
-      messages = await queryAllMessages(api, { folderId: folder.id, subject });
+      messages = await queryAllMessages(api, { folderId: folder.id, ...queryInfo });
     } catch {
       // Older query schema: a MailFolder object instead of its id.
-      messages = await queryAllMessages(api, { folder, subject });
+      messages = await queryAllMessages(api, { folder, ...queryInfo });
     }
     candidates.push(...messages);
   }
-  return pickDraft(candidates, reminder);
+  const full = [];
+  for (const m of candidates.slice(0, 50)) full.push(await withHeaders(api, m));
+  return pickDraft(full, reminder, options);
+}
+
+/**
+ * The thank-you draft for `reminder` in any Drafts folder, or null.
+ * options.replyMessageId: the Message-ID of the reply the draft answers.
+ * options.sync(folders): asks Thunderbird to fetch the Drafts folders from the
+ * server (a draft the daemon wrote a moment ago is not in Thunderbird's copy
+ * yet); options.delays: the waits in ms between looks after a sync;
+ * options.sleep(ms) and options.signal (AbortSignal) for tests and cancelling.
+ */
+export async function findDraft(api, reminder, options = {}) {
+  if (!reminder) return null;
+  const { sync, delays = [250, 500, 1000, 2000, 4000], sleep = defaultSleep, signal } = options;
+  const found = await lookForDraft(api, reminder, options);
+  if (found || typeof sync !== "function") return found;
+  const folders = await findDraftFolders(api);
+  const done = sync(folders);
+  try {
+    for (const ms of delays) {
+      if (signal && signal.aborted) return null;
+      await sleep(ms);
+      const again = await lookForDraft(api, reminder, options);
+      if (again) return again;
+    }
+    return null;
+  } finally {
+    await Promise.resolve(done).catch(() => {});
+  }
+}
+
+function defaultSleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -59,5 +59,7 @@ export async function initOptions({ document: doc, messenger, fetch: fetchImpl }
     return save();
   });
   testButton.addEventListener("click", () => test());
+  // Loaded and wired: what the user types from now on is not overwritten.
+  if (doc.body) doc.body.setAttribute("data-ready", "true");
   return { save, test };
 }

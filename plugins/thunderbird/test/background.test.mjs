@@ -13,6 +13,8 @@ const REMINDERS = [
   { id: 15, email: "saburo@example.com", kind: "keep-in-touch", due: "2025-02-01T10:00:00+09:00", status: "pending" },
 ];
 
+const KIZUNA_HEADERS = { "x-kizuna-id": ["thanks-reconnect-7"], "in-reply-to": ["<reply-501@example.com>"] };
+
 const MESSAGES = {
   hanako: { id: 501, author: "Hanako Yamada <Hanako@EXAMPLE.com>", subject: "Re: Long time no see" },
   taro: { id: 502, author: "Taro <taro@example.com>", subject: "hi" },
@@ -33,7 +35,7 @@ function setup({ token = TOKEN, routes = {}, messengerOpts = {}, clock } = {}) {
   });
   const warnings = [];
   const log = { warn: (m) => warnings.push(m) };
-  const bg = startBackground({ messenger, fetch, log, now: clock || (() => 0) });
+  const bg = startBackground({ messenger, fetch, log, now: clock || (() => 0), sleep: async () => {} });
   return { messenger, fetch, bg, warnings };
 }
 
@@ -121,7 +123,7 @@ test("Done button: POST /api/reminders/<id> {status: done} with the bearer token
   const ctx = setup();
   await display(ctx, 1, MESSAGES.hanako);
   const res = await ctx.messenger.runtime.sendMessage({ type: "kizuna:action", action: "done", reminderId: 11 }, { tab: { id: 1 } });
-  assert.deepEqual(res, { ok: true, final: true, status: "done", message: "Marked as done." });
+  assert.deepEqual(res, { ok: true, final: true, status: "done", message: "Marked done." });
   const post = ctx.fetch.requests.at(-1);
   assert.equal(post.url, "http://127.0.0.1:8765/api/reminders/11");
   assert.equal(post.method, "POST");
@@ -165,8 +167,8 @@ test("Open thank-you draft: the draft in Drafts with the reminder's subject open
       folders: [drafts, { id: "acc1://INBOX", specialUse: ["inbox"] }],
       messagesByFolder: {
         "acc1://Drafts": [
-          { id: 900, subject: "Re: Long time no see", recipients: ["someone-else@example.com"], date: "2025-03-02T00:00:00Z" },
-          { id: 901, subject: "Re: Long time no see", recipients: ["Hanako Yamada <hanako@example.com>"], date: "2025-03-01T00:00:00Z" },
+          { id: 900, subject: "Re: Long time no see", recipients: ["someone-else@example.com"], date: "2025-03-02T00:00:00Z", headers: KIZUNA_HEADERS },
+          { id: 901, subject: "Re: Long time no see", recipients: ["Hanako Yamada <hanako@example.com>"], date: "2025-03-01T00:00:00Z", headers: KIZUNA_HEADERS },
         ],
       },
     },
@@ -176,7 +178,8 @@ test("Open thank-you draft: the draft in Drafts with the reminder's subject open
   assert.equal(res.ok, true);
   assert.equal(res.opened, "draft");
   assert.deepEqual(ctx.messenger.calls.find((c) => c.name === "folders.query").args[0], { specialUse: ["drafts"] });
-  assert.deepEqual(ctx.messenger.calls.find((c) => c.name === "messages.query").args[0], { folderId: "acc1://Drafts", subject: "Re: Long time no see" });
+  // Thunderbird keeps "Long time no see" (the "Re: " is a flag): the query uses the stripped subject.
+  assert.deepEqual(ctx.messenger.calls.find((c) => c.name === "messages.query").args[0], { folderId: "acc1://Drafts", subject: "Long time no see" });
   const open = ctx.messenger.calls.find((c) => c.name === "messageDisplay.open");
   assert.deepEqual(open.args[0], { messageId: 901, location: "tab", active: true });
   assert.deepEqual(callNames(ctx.messenger, "compose."), []);

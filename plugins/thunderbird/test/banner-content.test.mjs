@@ -22,14 +22,14 @@ function setup({ author = "Hanako <HANAKO@example.com>", locale = "en", postStat
     "GET /api/reminders": () => REMINDERS,
     "POST /api/reminders/r-1": () => new Response(null, { status: postStatus }),
   });
-  startBackground({ messenger, fetch, log: { warn() {} } });
+  startBackground({ messenger, fetch, log: { warn() {} }, sleep: async () => {} });
   const tabId = 7;
   const message = { id: 321, author, subject: "Re: Hi" };
   messenger.displayed[tabId] = message;
   messenger.messageDisplay.onMessageDisplayed.fire({ id: tabId }, message);
-  // What the content script sees: its own runtime.sendMessage, with sender.tab filled in.
+  // What the content script sees: its own runtime.connect, with sender.tab filled in.
   const contentMessenger = {
-    runtime: { sendMessage: (msg) => messenger.runtime.sendMessage(msg, { tab: { id: tabId } }) },
+    runtime: { connect: (info) => messenger.runtime.connectFrom({ tab: { id: tabId } }, info) },
   };
   const document = new FakeDocument();
   const existing = document.createElement("p");
@@ -61,7 +61,7 @@ test("Japanese UI", async () => {
   const ctx = setup({ locale: "ja" });
   const banner = await inject(ctx);
   assert.match(banner.textContent, /Hanako さんにお礼を送りましょう/);
-  assert.deepEqual(buttonsOf(banner).map((b) => b.textContent), ["完了", "閉じる", "お礼の下書きを開く"]);
+  assert.deepEqual(buttonsOf(banner).map((b) => b.textContent), ["完了", "見送る", "お礼の下書きを開く"]);
 });
 
 test("no banner for a message from someone else", async () => {
@@ -79,7 +79,7 @@ test("clicking Done posts the status and finishes the banner", async () => {
   assert.equal(post.url, "http://127.0.0.1:8765/api/reminders/r-1");
   assert.equal(post.headers.Authorization, "Bearer t0k");
   assert.deepEqual(post.body, { status: "done" });
-  assert.match(banner.textContent, /Marked as done\./);
+  assert.match(banner.textContent, /Marked done\./);
   assert.equal(buttonsOf(banner).length, 0, "buttons gone");
 });
 
@@ -94,15 +94,49 @@ test("clicking Dismiss with the API failing shows the error and keeps the button
   assert.ok(buttonsOf(banner).every((b) => !b.disabled));
 });
 
-test("clicking Open thank-you draft asks the background", async () => {
+test("clicking Open thank-you draft asks the background over the banner's port", async () => {
   const ctx = setup();
   const banner = await inject(ctx);
+  assert.deepEqual(JSON.parse(JSON.stringify(ctx.messenger.calls.filter((c) => c.name === "runtime.connect").map((c) => c.args[0]))), [{ name: "kizuna-banner" }]);
+  assert.equal(ctx.messenger.calls.filter((c) => c.name === "runtime.sendMessage").length, 0, "no promise left pending in the pane");
   buttonsOf(banner)[2].click();
-  await flush(10);
-  const sent = ctx.messenger.calls.filter((c) => c.name === "runtime.sendMessage").map((c) => c.args[0]);
-  assert.deepEqual(JSON.parse(JSON.stringify(sent.at(-1))), { type: "kizuna:action", action: "openDraft", reminderId: "r-1" });
+  await flush(30);
   assert.equal(ctx.messenger.calls.filter((c) => c.name === "compose.beginReply").length, 1, "no draft in the fake Drafts: reply fallback");
   assert.match(banner.textContent, /a reply was opened instead/);
+});
+
+test("leaving the message while Kizuna is still asked cancels the request cleanly", async () => {
+  let seenSignal = null;
+  const ctx = setup();
+  ctx.fetch = null;
+  const messenger = createFakeMessenger({ storage: { apiUrl: "http://127.0.0.1:8765", token: "t0k" } });
+  const fetch = createFakeFetch({
+    "GET /api/reminders": (req) => new Promise((resolve, reject) => {
+      seenSignal = req.init.signal;
+      req.init.signal.addEventListener("abort", () => reject(new DOMException("aborted", "AbortError")));
+    }),
+  });
+  const warnings = [];
+  startBackground({ messenger, fetch, log: { warn: (m) => warnings.push(m) } });
+  const message = { id: 321, author: "Hanako <hanako@example.com>" };
+  messenger.displayed[7] = message;
+  messenger.messageDisplay.onMessageDisplayed.fire({ id: 7 }, message);
+  const listeners = {};
+  const document = new FakeDocument();
+  vm.runInNewContext(SCRIPT, {
+    document,
+    messenger: { runtime: { connect: (info) => messenger.runtime.connectFrom({ tab: { id: 7 } }, info) } },
+    addEventListener: (type, fn) => ((listeners[type] ||= []).push(fn)),
+    console,
+  });
+  await flush(10);
+  assert.ok(seenSignal, "the request is under way");
+  assert.equal(seenSignal.aborted, false);
+  for (const fn of listeners.pagehide || []) fn({ type: "pagehide" });
+  await flush(10);
+  assert.equal(seenSignal.aborted, true, "the pane's hang-up cancels the request");
+  assert.equal(document.getElementById("kizuna-banner"), null);
+  assert.deepEqual(warnings, [], "a cancelled request is not an error");
 });
 
 test("injecting twice leaves one banner", async () => {

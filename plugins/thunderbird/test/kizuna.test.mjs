@@ -149,7 +149,7 @@ test("bannerModel in English and Japanese", () => {
   const ja = bannerModel({ ...reminder, kind: "gift", name: undefined }, makeI18n("ja"));
   assert.equal(ja.title, "Kizuna: Hanako@Example.com さんにちょっとした贈り物を");
   assert.equal(ja.dueText, "期限 2025-01-05");
-  assert.deepEqual(ja.buttons.map((b) => b.label), ["完了", "閉じる"], "no draft button for gifts");
+  assert.deepEqual(ja.buttons.map((b) => b.label), ["完了", "見送る"], "no draft button for gifts");
   assert.equal(formatDue(null), "");
   assert.equal(formatDue("soon"), "soon");
 });

@@ -66,6 +66,8 @@ test("every file the manifest, pages and modules reference exists", () => {
   if (m.background.page) add(root, m.background.page);
   for (const s of m.background.scripts || []) add(root, s);
   add(root, m.options_ui.page);
+  add(root, m.compose_action.default_popup);
+  add(root, m.message_display_action.default_popup);
   const actionKey = m.browser_action || m.action;
   for (const i of [actionKey.default_icon, m.icons].filter(Boolean)) {
     for (const f of typeof i === "string" ? [i] : Object.values(i)) add(root, f);
@@ -86,7 +88,7 @@ test("every file the manifest, pages and modules reference exists", () => {
     }
   }
   const reached = [...seen].map(rel).sort();
-  for (const needed of ["background.html", "background.js", "lib/kizuna.js", "lib/background-core.js", "lib/options-page.js", "content/banner.js", "content/banner.css", "options/options.html", "options/options.js", "options/options.css", "icons/kizuna.svg"]) {
+  for (const needed of ["background.html", "background.js", "lib/kizuna.js", "lib/background-core.js", "lib/options-page.js", "content/banner.js", "content/banner.css", "options/options.html", "options/options.js", "options/options.css", "icons/kizuna.svg", "popup/tone.html", "popup/tone.js", "popup/contact.html", "popup/contact.js", "lib/popups.js"]) {
     assert.ok(reached.includes(needed), `${needed} is referenced (reached: ${reached.join(", ")})`);
   }
 });

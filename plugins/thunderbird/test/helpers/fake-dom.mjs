@@ -110,7 +110,7 @@ export class FakeDocument {
 /** Build the options page DOM from options/options.html (ids and data-i18n only). */
 export function optionsDocument(html) {
   const doc = new FakeDocument();
-  const tagRe = /<(h1|p|form|label|input|button|div)\b([^>]*)>/g;
+  const tagRe = /<(h1|h2|p|form|label|input|button|div|ul|pre|section)\b([^>]*)>/g;
   let m;
   while ((m = tagRe.exec(html))) {
     const el = doc.createElement(m[1]);

@@ -20,6 +20,51 @@ export class FakeEvent {
   }
 }
 
+/**
+ * What Thunderbird's MessageHeader.subject holds for a stored subject: it drops
+ * leading "Re:" prefixes (NS_MsgStripRE: "Re:", "RE:", "Re[2]:", plus the
+ * localized ones of mailnews.localizedRe, empty in en-US) and keeps them as a
+ * flag. "Fwd:" and "AW:" stay. messages.query({subject}) matches a substring of
+ * this shortened subject.
+ */
+export function thunderbirdSubject(subject) {
+  let s = String(subject || "");
+  for (;;) {
+    const next = s.replace(/^\s*re(\[\d+\])?:\s*/i, "");
+    if (next === s) return s;
+    s = next;
+  }
+}
+
+/** A stored message as messages.* return it: the raw fields, subject as Thunderbird keeps it, no headers. */
+function asHeader(stored) {
+  const { headers, ...rest } = stored;
+  return { ...rest, subject: thunderbirdSubject(stored.subject) };
+}
+
+/** Two connected runtime.Port ends, as runtime.connect/onConnect give them. */
+export function createPortPair(name, sender) {
+  const make = () => ({ name, sender, onMessage: new FakeEvent(), onDisconnect: new FakeEvent(), connected: true });
+  const a = make();
+  const b = make();
+  const link = (from, to) => {
+    from.postMessage = (msg) => {
+      if (!from.connected) throw new Error("Attempt to postMessage on disconnected port");
+      const copy = JSON.parse(JSON.stringify(msg));
+      setImmediate(() => to.connected && to.onMessage.fire(copy, to));
+    };
+    from.disconnect = () => {
+      if (!from.connected) return;
+      from.connected = false;
+      to.connected = false;
+      setImmediate(() => to.onDisconnect.fire(to));
+    };
+  };
+  link(a, b);
+  link(b, a);
+  return [a, b];
+}
+
 function getFrom(store, keys) {
   if (keys === null || keys === undefined) return { ...store };
   if (typeof keys === "string") return keys in store ? { [keys]: store[keys] } : {};
@@ -34,7 +79,10 @@ function getFrom(store, keys) {
  *   storage: initial storage.local contents
  *   displayed: {tabId: MessageHeader}
  *   folders: list of MailFolder returned by folders.query
- *   messagesByFolder: {folderId: [MessageHeader]}
+ *   messagesByFolder: {folderId: [message]}: messages as written (subject with
+ *     its "Re: ", optional `headers` as messages.getFull gives them); the fake
+ *     answers with Thunderbird's shortened subject
+ *   onSync(folders, messagesByFolder): called by a Drafts sync (mailTabs.create)
  *   locale: "en" | "ja"
  */
 export function createFakeMessenger(opts = {}) {
@@ -71,6 +119,14 @@ export function createFakeMessenger(opts = {}) {
     },
     runtime: {
       onMessage: new FakeEvent(),
+      onConnect: new FakeEvent(),
+      /** Like a content script's runtime.connect from tab `sender.tab`: the background gets the other end. */
+      connectFrom(sender, info = {}) {
+        record("runtime.connect", info);
+        const [content, background] = createPortPair(info.name || "", sender);
+        messenger.runtime.onConnect.fire(background);
+        return content;
+      },
       async openOptionsPage() {
         record("runtime.openOptionsPage");
       },
@@ -88,6 +144,13 @@ export function createFakeMessenger(opts = {}) {
       async create(props) {
         record("tabs.create", props);
         return { id: nextTabId++, ...props };
+      },
+      async remove(tabId) {
+        record("tabs.remove", tabId);
+      },
+      async query(queryInfo) {
+        record("tabs.query", queryInfo);
+        return opts.activeTab ? [opts.activeTab] : [];
       },
     },
     browserAction: { onClicked: new FakeEvent() },
@@ -131,12 +194,27 @@ export function createFakeMessenger(opts = {}) {
         return [];
       },
     },
+    mailTabs: {
+      async create(props) {
+        record("mailTabs.create", props);
+        if (opts.onSync) opts.onSync(props, messagesByFolder);
+        return { id: nextTabId++, type: "mail" };
+      },
+    },
     messages: {
       async query(queryInfo) {
         record("messages.query", queryInfo);
-        const list = messagesByFolder[queryInfo.folderId] || [];
+        const list = (messagesByFolder[queryInfo.folderId] || []).map(asHeader);
         const subject = queryInfo.subject;
-        return { id: null, messages: list.filter((m) => !subject || (m.subject || "").includes(subject)) };
+        return { id: null, messages: list.filter((m) => !subject || m.subject.includes(subject)) };
+      },
+      async getFull(messageId) {
+        record("messages.getFull", messageId);
+        for (const list of Object.values(messagesByFolder)) {
+          const found = list.find((m) => m.id === messageId);
+          if (found) return { headers: found.headers || {}, parts: [] };
+        }
+        throw new Error(`Message not found: ${messageId}.`);
       },
       async continueList(id) {
         record("messages.continueList", id);

@@ -4,6 +4,9 @@ Lookup order (``../shared/CONTRACT.md``): ``--config PATH``, else
 ``$KIZUNA_CONFIG``, else ``<user config dir>/kizuna/config.toml``.
 Unknown keys and wrong types raise :class:`~worker.errors.ConfigError` naming
 the dotted key (exit code 2).
+
+This module is long because the whole file format lives here, in one place:
+every section's schema and defaults, and the rules that span keys.
 """
 
 from __future__ import annotations

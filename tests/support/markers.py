@@ -19,7 +19,14 @@ SERVER_FIXTURES = frozenset(
     {"dovecot", "cli", "drafting", "web", "smtpd", "imap_server", "courier", "cyrus"}
 )
 #: Names whose presence in a module means it starts a server itself.
-SERVER_HARNESSES = ("DevMail(", "CourierMail(", "CyrusMail(", "DaemonProcess(", "running_smtpd(")
+SERVER_HARNESSES = (
+    "DevMail(",
+    "CourierMail(",
+    "CyrusMail(",
+    "DaemonProcess(",
+    "running_smtpd(",
+    "Thunderbird(",
+)
 
 
 @cache

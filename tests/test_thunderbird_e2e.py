@@ -53,13 +53,21 @@ def _send_like_a_client(server: DevMail) -> email.message.EmailMessage:
 class Story:
     """The daemon, the API and Thunderbird of one test."""
 
-    def __init__(self, cli: Cli, daemon: DaemonProcess, login_url: str, tb: Thunderbird,
-                 reply_id: str, thanks: email.message.EmailMessage) -> None:
+    def __init__(
+        self,
+        cli: Cli,
+        daemon: DaemonProcess,
+        login_url: str,
+        tb: Thunderbird,
+        reply_id: str,
+        thanks: email.message.EmailMessage,
+    ) -> None:
         self.cli, self.daemon, self.login_url, self.tb = cli, daemon, login_url, tb
         self.reply_id, self.thanks = reply_id, thanks
         self.base, _, token = login_url.partition("/login?token=")
-        self.api = httpx.Client(base_url=self.base, timeout=30,
-                                headers={"Authorization": f"Bearer {token}"})
+        self.api = httpx.Client(
+            base_url=self.base, timeout=30, headers={"Authorization": f"Bearer {token}"}
+        )
 
     def reminders(self) -> dict[str, dict[str, Any]]:
         got = self.api.get("/api/reminders")
@@ -72,10 +80,13 @@ def story(dovecot: DevMail, tmp_path: Path) -> Iterator[Story]:
     need_thunderbird()
     alice_mailbox(dovecot)
     port = free_port()
-    cli = write_config(dovecot, tmp_path / "kizuna", api={"port": port},
-                       daemon={"poll_seconds": 1, "scan_interval_minutes": 0.5,
-                               "idle_renew_seconds": 60},
-                       reminders={"gift_after_days": 14, "keep_in_touch_days": 180})
+    cli = write_config(
+        dovecot,
+        tmp_path / "kizuna",
+        api={"port": port},
+        daemon={"poll_seconds": 1, "scan_interval_minutes": 0.5, "idle_renew_seconds": 60},
+        reminders={"gift_after_days": 14, "keep_in_touch_days": 180},
+    )
     assert cli.json("scan")["contacts"] == 1
     (made,) = cli.json("draft", "--to", ALICE)
     daemon = DaemonProcess(cli, tmp_path / "daemon.log")
@@ -84,10 +95,18 @@ def story(dovecot: DevMail, tmp_path: Path) -> Iterator[Story]:
         daemon.start()
         _send_like_a_client(dovecot)
         reply_id = "<alice-reply-1@example.net>"
-        dovecot.append("INBOX", message(
-            "Alice Smith <alice@example.net>", "me@example.com", "Re: " + made["subject"],
-            datetime.now(UTC), message_id=reply_id, headers={"In-Reply-To": made["message_id"]},
-            body="How lovely to hear from you! Tuesday works for a call.\r\n"))
+        dovecot.append(
+            "INBOX",
+            message(
+                "Alice Smith <alice@example.net>",
+                "me@example.com",
+                "Re: " + made["subject"],
+                datetime.now(UTC),
+                message_id=reply_id,
+                headers={"In-Reply-To": made["message_id"]},
+                body="How lovely to hear from you! Tuesday works for a call.\r\n",
+            ),
+        )
 
         def thank_you_draft() -> email.message.EmailMessage | None:
             with dovecot.client() as client:
@@ -120,12 +139,13 @@ def screenshots_on_failure(tb: Thunderbird, directory: Path) -> Iterator[None]:
         yield
     except BaseException:
         saved = tb.screenshots(directory)
-        print(f"Thunderbird screenshots: {[str(p) for p in saved]}")  # noqa: T201
-        print(f"Thunderbird log tail:\n{tb.log()[-4000:]}")  # noqa: T201
+        print(f"Thunderbird screenshots: {[str(p) for p in saved]}")
+        print(f"Thunderbird log tail:\n{tb.log()[-4000:]}")
         raise
 
 
 # -- driving the add-on as a user ---------------------------------------------------
+
 
 def set_options_from_dashboard_url(tb: Thunderbird, login_url: str) -> str:
     """Paste the dashboard URL into the options page, Save, then Test connection."""
@@ -136,8 +156,13 @@ def set_options_from_dashboard_url(tb: Thunderbird, login_url: str) -> str:
     wait_for(lambda: tb.page(tab, "text", "#status") == "Saved.", what="Saved.")
     assert tb.page(tab, "text", "#api-url", prop="value") == login_url.split("/login")[0]
     tb.page(tab, "click", "#test")
-    status = wait_for(lambda: (tb.page(tab, "text", "#status") or "").startswith("Connected")
-                      and tb.page(tab, "text", "#status"), what="Test connection")
+    status = wait_for(
+        lambda: (
+            (tb.page(tab, "text", "#status") or "").startswith("Connected")
+            and tb.page(tab, "text", "#status")
+        ),
+        what="Test connection",
+    )
     tb.close_tab(tab)
     return str(status)
 
@@ -161,28 +186,35 @@ def banner(tb: Thunderbird) -> dict[str, Any] | None:
 
 
 def click_banner(tb: Thunderbird, label: str) -> None:
-    tb.chrome("""
+    tb.chrome(
+        """
         const doc = gTabmail.tabInfo[0].chromeBrowser.contentWindow.messageBrowser
           .contentDocument.getElementById("messagepane").contentDocument;
         const button = Array.from(doc.querySelectorAll("#kizuna-banner button"))
           .find(b => b.textContent == arguments[0]);
         if (!button) throw new Error("no banner button " + arguments[0]);
         button.click();
-    """, label)
+    """,
+        label,
+    )
 
 
 def show_message(tb: Thunderbird, folder: str, message_id: str) -> None:
     """Select the message in the 3-pane tab (the folder is opened, so synced, first)."""
     tb.show_folder(folder)
     # Nothing selected first, so showing the same message again displays it afresh.
-    tb.wait("""
+    tb.wait(
+        """
         const about3 = gTabmail.tabInfo[0].chromeBrowser.contentWindow;
         if (!about3.threadTree) return null;
         about3.threadTree.selectedIndex = -1;
         const pane = about3.messageBrowser.contentDocument?.getElementById("messagepane");
         return !pane || !pane.currentURI.spec.includes("imap") || null;
-    """, what="no message shown")
-    tb.wait("""
+    """,
+        what="no message shown",
+    )
+    tb.wait(
+        """
         const about3 = gTabmail.tabInfo[0].chromeBrowser.contentWindow;
         if (!about3.gDBView || !about3.messageBrowser) return null;
         const folder = MailServices.accounts.getIncomingServer("server1").rootFolder
@@ -192,10 +224,15 @@ def show_message(tb: Thunderbird, folder: str, message_id: str) -> None:
         about3.threadTree.selectedIndex = about3.gDBView.findIndexOfMsgHdr(hdr, true);
         const pane = about3.messageBrowser.contentDocument?.getElementById("messagepane");
         return pane && pane.currentURI.spec.includes("imap") ? true : null;
-    """, folder, message_id.strip("<>"), what=f"{message_id} shown")
+    """,
+        folder,
+        message_id.strip("<>"),
+        what=f"{message_id} shown",
+    )
 
 
 # -- the tests ------------------------------------------------------------------------
+
 
 def test_banner_draft_done_and_dismiss_in_thunderbird(story: Story, tmp_path: Path) -> None:
     tb = story.tb
@@ -206,10 +243,13 @@ def test_banner_draft_done_and_dismiss_in_thunderbird(story: Story, tmp_path: Pa
         assert before["gift"]["status"] == "pending"
 
         # Thunderbird has not synced Drafts: the draft is on the server only
-        assert tb.chrome("""
+        assert (
+            tb.chrome("""
             return MailServices.accounts.getIncomingServer("server1").rootFolder
               .getChildNamed("Drafts").getTotalMessages(false);
-        """) == 0
+        """)
+            == 0
+        )
 
         show_message(tb, "INBOX", story.reply_id)
         shown = wait_for(lambda: banner(tb), what="the banner on Alice's reply")
@@ -220,10 +260,14 @@ def test_banner_draft_done_and_dismiss_in_thunderbird(story: Story, tmp_path: Pa
         # Open thank-you draft: the threaded draft, not a new reply
         tabs_before = tb.chrome("return gTabmail.tabInfo.length")
         click_banner(tb, "Open thank-you draft")
-        status = wait_for(lambda: (banner(tb) or {}).get("status"), timeout=60,
-                          what="Open thank-you draft to finish")
-        assert status == ("The thank-you draft is open in a new tab; click Edit there to "
-                          "change and send it."), status
+        status = wait_for(
+            lambda: (banner(tb) or {}).get("status"),
+            timeout=60,
+            what="Open thank-you draft to finish",
+        )
+        assert status == (
+            "The thank-you draft is open in a new tab; click Edit there to change and send it."
+        ), status
         compose = tb.edit_draft_in_new_tab(tabs_before)
         assert compose["subject"] == str(story.thanks["Subject"])
         assert compose["inReplyTo"].strip("<>") == story.reply_id.strip("<>")
@@ -236,8 +280,9 @@ def test_banner_draft_done_and_dismiss_in_thunderbird(story: Story, tmp_path: Pa
         wait_for(lambda: (banner(tb) or {}).get("status") == "Marked done.", what="Marked done.")
         assert story.reminders()["thank-you"]["status"] == "done"
         show_message(tb, "INBOX", story.reply_id)  # shown again: the next open reminder
-        gift = wait_for(lambda: (b := banner(tb)) and "gift" in b["kind"] and b,
-                        what="the gift banner")
+        gift = wait_for(
+            lambda: (b := banner(tb)) and "gift" in b["kind"] and b, what="the gift banner"
+        )
         assert gift["title"] == "Kizuna: time for a small gift for Alice Smith"
         assert gift["buttons"] == ["Done", "Dismiss"]
         assert gift["reminderId"] == str(before["gift"]["id"])
@@ -249,8 +294,11 @@ def test_banner_draft_done_and_dismiss_in_thunderbird(story: Story, tmp_path: Pa
         assert after["gift"]["status"] == "dismissed"
         assert after["keep-in-touch"]["status"] == "pending"
 
-        errors = [line for line in tb.log().splitlines()
-                  if "kizuna" in line.lower() and ("error" in line.lower() or "rejected" in line.lower())]
+        errors = [
+            line
+            for line in tb.log().splitlines()
+            if "kizuna" in line.lower() and ("error" in line.lower() or "rejected" in line.lower())
+        ]
         assert errors == []
 
 
@@ -269,8 +317,10 @@ def test_compose_tone_check_warns_on_a_pushy_sentence(story: Story, tmp_path: Pa
         popup = tb.open_compose_action_popup()
         context = wait_for(lambda: tb.page(popup, "text", "#context"), what="the tone popup")
         assert context == "A Kizuna draft to Alice Smith."
-        status = wait_for(lambda: (s := tb.page(popup, "text", "#status")) and s != "Working…" and s,
-                          what="the tone check")
+        status = wait_for(
+            lambda: (s := tb.page(popup, "text", "#status")) and s != "Working…" and s,
+            what="the tone check",
+        )
         warnings = tb.page(popup, "texts", "#warnings li")
         assert status == f"{len(warnings)} thing(s) to look at before you send:", status
         assert any("Friday" in w for w in warnings), warnings  # the warning names the phrase

@@ -70,7 +70,9 @@ def need_thunderbird() -> str:
     binary = find_thunderbird()
     if binary is None:
         if os.environ.get("CI"):
-            pytest.fail("thunderbird is not installed: CI must install Debian's thunderbird package")
+            pytest.fail(
+                "thunderbird is not installed: CI must install Debian's thunderbird package"
+            )
         pytest.skip("thunderbird is not installed (apt-get install thunderbird)")
     try:
         import marionette_driver  # noqa: F401
@@ -85,7 +87,10 @@ def build_xpi(output: Path) -> Path:
     """Build the add-on with ``scripts/build-xpi`` (the same package users install)."""
     done = subprocess.run(
         [str(ROOT / "scripts" / "build-xpi"), "--output", str(output)],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     return output
@@ -189,8 +194,15 @@ class Thunderbird:
     ...     tb.chrome("return Services.appinfo.version")
     """
 
-    def __init__(self, root: Path, dovecot: DevMail, xpi: Path, *, me: str = "me@example.com",
-                 name: str = "Me Myself") -> None:
+    def __init__(
+        self,
+        root: Path,
+        dovecot: DevMail,
+        xpi: Path,
+        *,
+        me: str = "me@example.com",
+        name: str = "Me Myself",
+    ) -> None:
         self.binary = need_thunderbird()
         self.root = root
         self.profile = root / "profile"
@@ -230,20 +242,38 @@ class Thunderbird:
         from marionette_driver.marionette import Marionette
 
         self._write_profile()
-        env = {**os.environ, "MOZ_HEADLESS": "1", "MOZ_CRASHREPORTER_DISABLE": "1",
-               "MOZ_DISABLE_AUTO_SAFE_MODE": "1", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
+        env = {
+            **os.environ,
+            "MOZ_HEADLESS": "1",
+            "MOZ_CRASHREPORTER_DISABLE": "1",
+            "MOZ_DISABLE_AUTO_SAFE_MODE": "1",
+            "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8",
+        }
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child owns it
         self.proc = subprocess.Popen(
-            [self.binary, "--headless", "--marionette", "--remote-allow-system-access",
-             "--no-remote", "--profile", str(self.profile)],
-            stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+            [
+                self.binary,
+                "--headless",
+                "--marionette",
+                "--remote-allow-system-access",
+                "--no-remote",
+                "--profile",
+                str(self.profile),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
         )
         log.close()
 
         def port() -> int | None:
             assert self.proc is not None
             if self.proc.poll() is not None:
-                raise AssertionError(f"thunderbird exited with {self.proc.returncode}:\n{self.log()[-3000:]}")
+                raise AssertionError(
+                    f"thunderbird exited with {self.proc.returncode}:\n{self.log()[-3000:]}"
+                )
             return self._port()
 
         # generous: bounds a hang on a loaded machine, it times nothing
@@ -254,25 +284,35 @@ class Thunderbird:
         self.marionette.timeout.script = 60
         self._store_password()
         self._register_actor()
-        self.wait(f"""
+        self.wait(
+            f"""
             const {{ AddonManager }} = ChromeUtils.importESModule(
               "resource://gre/modules/AddonManager.sys.mjs");
             const addon = await AddonManager.getAddonByID({json.dumps(ADDON_ID)});
             return addon && addon.isActive ? true : null;
-        """, what="the Kizuna add-on to be installed and active")
-        self.wait("return window.gTabmail && gTabmail.currentAbout3Pane"
-                  " && gTabmail.currentAbout3Pane.document.readyState == 'complete' || null",
-                  what="the main window")
+        """,
+            what="the Kizuna add-on to be installed and active",
+        )
+        self.wait(
+            "return window.gTabmail && gTabmail.currentAbout3Pane"
+            " && gTabmail.currentAbout3Pane.document.readyState == 'complete' || null",
+            what="the main window",
+        )
         # First connection: INBOX shown, folders discovered (Drafts among them).
         self.show_folder("INBOX")
-        self.wait("""
+        self.wait(
+            """
             const root = MailServices.accounts.getIncomingServer(arguments[0]).rootFolder;
             return root.getChildNamed("Drafts") ? true : null;
-        """, IMAP_SERVER_KEY, what="IMAP folder discovery")
+        """,
+            IMAP_SERVER_KEY,
+            what="IMAP folder discovery",
+        )
         return self
 
     def _store_password(self) -> None:
-        self.chrome("""
+        self.chrome(
+            """
             const [host, user, password] = arguments;
             const origin = "imap://" + host;
             const info = Cc["@mozilla.org/login-manager/loginInfo;1"]
@@ -280,10 +320,15 @@ class Thunderbird:
             info.init(origin, null, origin, user, password, "", "");
             await Services.logins.addLoginAsync(info);
             return true;
-        """, self.dovecot.host, self.dovecot.user, self.dovecot.password)
+        """,
+            self.dovecot.host,
+            self.dovecot.user,
+            self.dovecot.password,
+        )
 
     def _register_actor(self) -> None:
-        self.chrome("""
+        self.chrome(
+            """
             const res = Services.io.getProtocolHandler("resource")
               .QueryInterface(Ci.nsIResProtocolHandler);
             res.setSubstitution("kizuna-test", Services.io.newFileURI(new FileUtils.File(arguments[0])));
@@ -294,7 +339,9 @@ class Thunderbird:
               remoteTypes: ["extension", "web", "webIsolated=http://127.0.0.1", "file"],
             });
             return true;
-        """, str(ACTOR_DIR) + "/")
+        """,
+            str(ACTOR_DIR) + "/",
+        )
 
     def log(self) -> str:
         return self.log_path.read_bytes().decode(errors="replace") if self.log_path.exists() else ""
@@ -344,18 +391,23 @@ class Thunderbird:
             raise AssertionError(f"chrome script failed: {result and result.get('error')}")
         return result.get("value")
 
-    def wait(self, script: str, *args: object, timeout: float = 30.0, what: str = "condition") -> Any:
+    def wait(
+        self, script: str, *args: object, timeout: float = 30.0, what: str = "condition"
+    ) -> Any:
         """Run ``script`` until it returns something truthy (polling; bounds a hang, times nothing)."""
         return wait_for(lambda: self.chrome(script, *args), timeout=timeout, what=what)
 
     # -- remote pages (options, popups, the Kizuna page) ---------------------------
 
     def extension_url(self, path: str) -> str:
-        base = self.chrome("""
+        base = self.chrome(
+            """
             const { ExtensionParent } = ChromeUtils.importESModule(
               "resource://gre/modules/ExtensionParent.sys.mjs");
             return ExtensionParent.GlobalManager.getExtension(arguments[0]).baseURI.spec;
-        """, ADDON_ID)
+        """,
+            ADDON_ID,
+        )
         return str(base) + path
 
     def open_extension_page(self, path: str) -> str:
@@ -363,41 +415,60 @@ class Thunderbird:
         url = self.extension_url(path)
         self.chrome('gTabmail.openTab("contentTab", {url: arguments[0]});', url)
         handle = f"gTabmail.tabInfo.find(t => t.browser && t.browser.currentURI.spec == {json.dumps(url)})?.browser"
-        self.wait(f"const b = {handle}; return b && b.browsingContext && b.browsingContext.currentWindowGlobal"
-                  " && !b.webProgress.isLoadingDocument || null;", what=f"{path} to load")
+        self.wait(
+            f"const b = {handle}; return b && b.browsingContext && b.browsingContext.currentWindowGlobal"
+            " && !b.webProgress.isLoadingDocument || null;",
+            what=f"{path} to load",
+        )
         wait_for(lambda: self.page(handle, "state")["ready"] == "complete", what=f"{path} ready")
         return handle
 
     def close_tab(self, handle: str) -> None:
-        self.chrome(f"const b = {handle}; gTabmail.closeTab(gTabmail.tabInfo.find(t => t.browser == b));")
+        self.chrome(
+            f"const b = {handle}; gTabmail.closeTab(gTabmail.tabInfo.find(t => t.browser == b));"
+        )
 
-    def page(self, handle: str, op: str, selector: str = "", value: object = None,
-             prop: str | None = None) -> Any:
+    def page(
+        self,
+        handle: str,
+        op: str,
+        selector: str = "",
+        value: object = None,
+        prop: str | None = None,
+    ) -> Any:
         """Run one DOM command in the remote page whose ``<browser>`` the JS ``handle`` names.
 
         ops: ``state``; ``text`` (``prop`` reads a property instead); ``texts``; ``fill``; ``click``.
         """
-        return self.chrome(f"""
+        return self.chrome(
+            f"""
             const b = {handle};
             if (!b) throw new Error("no such page");
             const actor = b.browsingContext.currentWindowGlobal.getActor("KizunaTest");
             return await actor.sendQuery("run", arguments[0]);
-        """, {"op": op, "selector": selector, "value": value, "prop": prop})
+        """,
+            {"op": op, "selector": selector, "value": value, "prop": prop},
+        )
 
     # -- mail ----------------------------------------------------------------------
 
     def show_folder(self, name: str) -> None:
         """Show an IMAP folder in the 3-pane tab (which makes Thunderbird update it)."""
-        self.chrome("""
+        self.chrome(
+            """
             gTabmail.switchToTab(0);
             const folder = MailServices.accounts.getIncomingServer(arguments[1]).rootFolder
               .getChildNamed(arguments[0]);
             gTabmail.currentAbout3Pane.displayFolder(folder.URI);
-        """, name, IMAP_SERVER_KEY)
+        """,
+            name,
+            IMAP_SERVER_KEY,
+        )
 
     def edit_draft_in_new_tab(self, tabs_before: int) -> dict[str, Any]:
         """In the message tab the add-on opened, press the draft bar's Edit; the compose window's fields."""
-        self.wait("""
+        self.wait(
+            """
             if (gTabmail.tabInfo.length <= arguments[0]) return null;
             const tab = gTabmail.tabInfo[gTabmail.tabInfo.length - 1];
             const win = tab.chromeBrowser && tab.chromeBrowser.contentWindow;
@@ -410,8 +481,12 @@ class Thunderbird:
             if (!edit) return null;
             edit.click();
             return true;
-        """, tabs_before, what="the draft's Edit button")
-        return self.wait(r"""
+        """,
+            tabs_before,
+            what="the draft's Edit button",
+        )
+        return self.wait(
+            r"""
             const win = Services.wm.getMostRecentWindow("msgcompose");
             if (!win || !win.gMsgCompose || win.document.readyState != "complete") return null;
             const subject = win.document.getElementById("msgSubject").value;
@@ -422,7 +497,9 @@ class Thunderbird:
             return {subject, to: f.to, references: refs,
                     inReplyTo: f.inReplyTo || refs.split(/\s+/).pop() || "",
                     type: win.gComposeType};
-        """, what="the compose window with the draft")
+        """,
+            what="the compose window with the draft",
+        )
 
     def close_compose_windows(self) -> None:
         self.chrome("""
@@ -434,7 +511,8 @@ class Thunderbird:
 
     def type_in_compose(self, text: str) -> None:
         """Type ``text`` at the start of the most recent compose window's body."""
-        self.wait("""
+        self.wait(
+            """
             const win = Services.wm.getMostRecentWindow("msgcompose");
             const editor = win && win.GetCurrentEditor && win.GetCurrentEditor();
             // the draft's own text is in the editor: it has finished loading
@@ -445,21 +523,34 @@ class Thunderbird:
             editor.insertText(arguments[0]);
             editor.insertLineBreak();
             return true;
-        """, text, what="the compose editor")
+        """,
+            text,
+            what="the compose editor",
+        )
 
     def open_compose_action_popup(self) -> str:
         """Click the add-on's compose-window button; the handle of its popup page."""
         widget = "".join(ch if ch.isalnum() else "_" for ch in ADDON_ID).lower()
-        self.chrome("""
+        self.chrome(
+            """
             const win = Services.wm.getMostRecentWindow("msgcompose");
             win.document.getElementById(arguments[0] + "-composeAction-toolbarbutton").click();
-        """, widget)
-        handle = ("[...Services.wm.getMostRecentWindow('msgcompose').document"
-                  ".querySelectorAll('browser')].find(b => b.currentURI"
-                  " && b.currentURI.spec.endsWith('popup/tone.html'))")
-        self.wait(f"const b = {handle}; return !!(b && b.browsingContext"
-                  " && b.browsingContext.currentWindowGlobal) || null;", what="the tone popup")
-        wait_for(lambda: self.page(handle, "state")["ready"] == "complete", what="the tone popup ready")
+        """,
+            widget,
+        )
+        handle = (
+            "[...Services.wm.getMostRecentWindow('msgcompose').document"
+            ".querySelectorAll('browser')].find(b => b.currentURI"
+            " && b.currentURI.spec.endsWith('popup/tone.html'))"
+        )
+        self.wait(
+            f"const b = {handle}; return !!(b && b.browsingContext"
+            " && b.browsingContext.currentWindowGlobal) || null;",
+            what="the tone popup",
+        )
+        wait_for(
+            lambda: self.page(handle, "state")["ready"] == "complete", what="the tone popup ready"
+        )
         return handle
 
     def screenshots(self, directory: Path) -> list[Path]:
@@ -481,4 +572,3 @@ class Thunderbird:
         with contextlib.suppress(Exception):
             m.switch_to_window(original)
         return saved
-

@@ -45,7 +45,9 @@ import time
 from datetime import UTC, datetime
 from email.header import Header
 from email.utils import format_datetime
+from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -349,7 +351,7 @@ def scan_folders(server: DevMail) -> list[str]:
         return list(plan_folders(client.list_folders()).scan)  # type: ignore[attr-defined]
 
 
-def _import_imap_tools(scratch: Path):
+def _import_imap_tools(scratch: Path) -> ModuleType | None:
     """imap-tools, installed into ``scratch`` for this run if the venv lacks it (never a dependency)."""
     try:
         import imap_tools
@@ -375,7 +377,8 @@ def _import_imap_tools(scratch: Path):
             return None
         sys.path.insert(0, str(target))
         import imap_tools
-    return imap_tools
+    module: ModuleType = imap_tools
+    return module
 
 
 def imap_tools_peer(server: DevMail, folders: list[str], scratch: Path) -> float | None:
@@ -435,7 +438,18 @@ def precompile() -> None:
         raise RuntimeError("cannot byte-compile worker/")
 
 
-def kizuna_scan(config: Path) -> dict[str, object]:
+@dataclass(frozen=True)
+class ScanRun:
+    """One ``kizuna scan`` as a process: wall and CPU seconds, memory, its JSON."""
+
+    seconds: float
+    maxrss_mb: float
+    cpu: float  # with its reaped helper
+    tree_peak_mb: float
+    result: dict[str, int]
+
+
+def kizuna_scan(config: Path) -> ScanRun:
     cmd = [
         sys.executable,
         "-m",
@@ -463,13 +477,13 @@ def kizuna_scan(config: Path) -> dict[str, object]:
     err.seek(0)
     if proc.returncode != 0:
         raise RuntimeError(f"kizuna scan failed: {err.read().decode(errors='replace')}")
-    return {
-        "seconds": elapsed,
-        "maxrss_mb": usage.ru_maxrss / 1024,
-        "cpu": usage.ru_utime + usage.ru_stime,  # with its reaped helper
-        "tree_peak_mb": tree_peak / 1024,
-        "result": json.loads(out.read()),
-    }
+    return ScanRun(
+        seconds=elapsed,
+        maxrss_mb=usage.ru_maxrss / 1024,
+        cpu=usage.ru_utime + usage.ru_stime,
+        tree_peak_mb=tree_peak / 1024,
+        result=json.loads(out.read()),
+    )
 
 
 def main() -> None:
@@ -538,15 +552,13 @@ def main() -> None:
             after, _ = raw_session(server, folders)
             floors.append(after)
             around = (before + after) / 2
-            pairs.append((cold_run["seconds"] / around, around, cold_run))
+            pairs.append((cold_run.seconds / around, around, cold_run))
             before = after
         best_floor = min([floor, *floors])
-        best_cold = min(run["seconds"] for _, _, run in pairs)
+        best_cold = min(run.seconds for _, _, run in pairs)
         pairs.sort(key=lambda pair: pair[0])
         ratio, paired_floor, cold = pairs[len(pairs) // 2]
-        warm = min(
-            (kizuna_scan(config) for _ in range(args.repeat)), key=lambda run: run["seconds"]
-        )
+        warm = min((kizuna_scan(config) for _ in range(args.repeat)), key=lambda run: run.seconds)
         extra = max(1, args.n // 100)
         build_mailbox(server, extra, args.seed, start=args.n)
         # let Dovecot index the new files first, as it would have on delivery
@@ -578,9 +590,9 @@ def main() -> None:
         )
         # the cold row's ratio is the median pair's, against the floor measured around it
         print(
-            f"{'kizuna scan cold':<22}{cold['seconds']:>9.3f}{ratio:>8.2f}x  "
-            f"cpu {cold['cpu']:.1f}s, maxrss {cold['maxrss_mb']:.0f} MB, "
-            f"tree {cold['tree_peak_mb']:.0f} MB, {cold['result']['messages']} msgs"
+            f"{'kizuna scan cold':<22}{cold.seconds:>9.3f}{ratio:>8.2f}x  "
+            f"cpu {cold.cpu:.1f}s, maxrss {cold.maxrss_mb:.0f} MB, "
+            f"tree {cold.tree_peak_mb:.0f} MB, {cold.result['messages']} msgs"
         )
         print(
             f"{'':<22}{'':>9}{'':>9}  the median of {len(pairs)} cold runs, each over the "
@@ -594,18 +606,18 @@ def main() -> None:
         print(
             row(
                 "kizuna scan warm",
-                warm["seconds"],
-                f"cpu {warm['cpu']:.1f}s, maxrss {warm['maxrss_mb']:.0f} MB, "
-                f"new={warm['result']['new_messages']}",
+                warm.seconds,
+                f"cpu {warm.cpu:.1f}s, maxrss {warm.maxrss_mb:.0f} MB, "
+                f"new={warm.result['new_messages']}",
             )
         )
         print(
             row(
                 f"kizuna incr (+{extra})",
-                incr["seconds"],
-                f"cpu {incr['cpu']:.1f}s, maxrss {incr['maxrss_mb']:.0f} MB, "
-                f"new={incr['result']['new_messages']}, "
-                f"{(incr['seconds'] - warm['seconds']) / extra * 1e6:.0f} us/new msg over warm",
+                incr.seconds,
+                f"cpu {incr.cpu:.1f}s, maxrss {incr.maxrss_mb:.0f} MB, "
+                f"new={incr.result['new_messages']}, "
+                f"{(incr.seconds - warm.seconds) / extra * 1e6:.0f} us/new msg over warm",
             )
         )
     finally:

@@ -468,7 +468,11 @@ namespace inbox {{
             "display_name": "Kizuna Tester",
             **(account or {}),
         }
-        all_sections = {"account": values, "state": {"path": str(state_path)}, **sections}
+        all_sections: dict[str, dict[str, object | None]] = {
+            "account": values,
+            "state": {"path": str(state_path)},
+            **sections,
+        }
         lines: list[str] = []
         for section, entries in all_sections.items():
             lines += ["", f"[{section}]"]

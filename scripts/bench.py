@@ -42,10 +42,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.header import Header
 from email.utils import format_datetime
-from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 

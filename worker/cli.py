@@ -231,7 +231,7 @@ def draft(
 
 
 @cli.command("import")
-@click.argument("source", type=click.Choice(["linkedin", "facebook"]))
+@click.argument("source", metavar="SOURCE", type=click.Choice(["linkedin", "facebook"]))
 @click.argument("path", required=False, type=click.Path(dir_okay=True))
 @click.option("--forget", is_flag=True, help="Delete everything imported from SOURCE.")
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
@@ -240,7 +240,7 @@ def import_(ctx: Context, source: str, path: str | None, forget: bool, as_json: 
     """Match your LinkedIn connections or Facebook friends to your contacts.
 
     \b
-    PATH is the export as the service gives it:
+    SOURCE is linkedin or facebook; PATH is the export as the service gives it:
       linkedin  Connections.csv, or LinkedIn's export zip (or its folder)
       facebook  your_friends.json / friends.json, or Facebook's JSON export zip
 

@@ -230,6 +230,86 @@ def draft(
     click.echo(f"{len(outcomes)} draft(s) saved to Drafts." if outcomes else "No new drafts.")
 
 
+@cli.command("import")
+@click.argument("source", metavar="SOURCE", type=click.Choice(["linkedin", "facebook"]))
+@click.argument("path", required=False, type=click.Path(dir_okay=True))
+@click.option("--forget", is_flag=True, help="Delete everything imported from SOURCE.")
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@pass_context
+def import_(ctx: Context, source: str, path: str | None, forget: bool, as_json: bool) -> None:
+    """Match your LinkedIn connections or Facebook friends to your contacts.
+
+    \b
+    SOURCE is linkedin or facebook; PATH is the export as the service gives it:
+      linkedin  Connections.csv, or LinkedIn's export zip (or its folder)
+      facebook  your_friends.json / friends.json, or Facebook's JSON export zip
+
+    Each person is matched to a contact by e-mail, else by the names seen in
+    your mail. Matched contacts gain LinkedIn's company and position (shown
+    by `kizuna contacts`, used by drafts); the others are listed apart on
+    the dashboard page. Importing again updates and never duplicates; a
+    later scan links people whose address turns up. --forget deletes what
+    was imported from SOURCE.
+
+    \b
+    Examples:
+      kizuna import linkedin ~/Downloads/Connections.csv --json
+      kizuna import facebook ~/Downloads/facebook-me.zip
+      kizuna import --forget linkedin
+    """
+    from worker.errors import UsageError
+
+    label = {"linkedin": "LinkedIn connections", "facebook": "Facebook friends"}[source]
+    if forget:
+        if path is not None:
+            raise UsageError("--forget takes no PATH: kizuna import --forget " + source)
+        gone = ctx.kizuna().forget_social(source)
+        if as_json:
+            emit_json({"source": source, "forgotten": gone})
+        else:
+            click.echo(f"Forgot {gone} {label}." if gone else f"Nothing imported from {source}.")
+        return
+    if path is None:
+        raise UsageError(f"missing PATH: kizuna import {source} PATH (see kizuna import --help)")
+    progress = _ImportProgress(label)
+    try:
+        counts = ctx.kizuna().import_social(source, path, progress)
+    finally:
+        progress.finish()
+    if as_json:
+        emit_json(counts)
+        return
+    click.echo(
+        f"Imported {counts['people']} {label}: {counts['matched']} matched to contacts, "
+        f"{counts['unmatched']} not (listed on the dashboard page)."
+    )
+
+
+class _ImportProgress:
+    """Progress on stderr while a big export is read: one redrawn line on a terminal, else lines."""
+
+    #: Below this many people there is nothing to wait for, so nothing to show.
+    SHOW_FROM = 500
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.terminal = sys.stderr.isatty()
+        self.drawn = False
+
+    def __call__(self, count: int) -> None:
+        if count < self.SHOW_FROM:
+            return
+        if self.terminal:
+            click.echo(f"\rkizuna: read {count} {self.label}…", err=True, nl=False)
+            self.drawn = True
+        else:
+            click.echo(f"kizuna: read {count} {self.label}", err=True)
+
+    def finish(self) -> None:
+        if self.drawn:
+            click.echo("", err=True)
+
+
 @cli.group()
 def secret() -> None:
     """Store passwords encrypted in the state directory."""

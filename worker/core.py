@@ -25,6 +25,7 @@ from worker.model import Contact
 from worker.scan.scanner import Scanner, ScanResult
 from worker.store import Store
 from worker.store.reminders import Reminder, Reminders
+from worker.store.social import SocialPerson
 from worker.vault import Vault
 
 if TYPE_CHECKING:  # the services load when first used: ``kizuna scan`` starts without them
@@ -102,6 +103,7 @@ class Kizuna:
             result = scanner.run()
         result.contacts = self._contact_count()
         self.store.set_meta("last_scan", datetime.now(UTC).isoformat())
+        self.relink_social()
         return result
 
     def _contact_count(self) -> int:
@@ -119,6 +121,32 @@ class Kizuna:
         from worker.outreach.contacts import contact_index
 
         return contact_index(self.config, self.store, dormant=dormant, now=now)
+
+    # -- social exports ----------------------------------------------------------------
+
+    def import_social(
+        self, kind: str, path: str, progress: Callable[[int], None] | None = None
+    ) -> dict[str, int]:
+        """Import a LinkedIn or Facebook export (``kizuna import``): its counts."""
+        from worker.social.importer import import_export
+
+        return import_export(self.store, self.config, kind, path, progress)
+
+    def forget_social(self, kind: str) -> int:
+        """Delete everything one source's imports stored (``kizuna import --forget``)."""
+        from worker.social.importer import forget
+
+        return forget(self.store, kind)
+
+    def relink_social(self) -> int:
+        """After a scan: link people from exports whose address is now in mail."""
+        from worker.social.importer import relink
+
+        return relink(self.store, self.config)
+
+    def social_unmatched(self) -> list[SocialPerson]:
+        """People from exports not matched to any contact (the page lists them apart)."""
+        return self.store.social.people(matched=False)
 
     # -- drafts ------------------------------------------------------------------------
 

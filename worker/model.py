@@ -10,14 +10,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import NamedTuple
 
-__all__ = ["Address", "MessageFacts", "Contact", "iso"]
+__all__ = ["Address", "MessageFacts", "Contact", "SocialSource", "iso"]
 
 
 def iso(value: datetime | None) -> str | None:
     """ISO 8601 with offset, or None."""
     return value.isoformat() if value is not None else None
+
+
+class SocialSource(StrEnum):
+    """A social export Kizuna reads; also the word in ``kizuna import <source>``.
+
+    Here, below both, so the readers (:mod:`worker.social`, which calls it
+    ``Source``) and the state (:mod:`worker.store.social`) share one type.
+    """
+
+    LINKEDIN = "linkedin"
+    FACEBOOK = "facebook"
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,12 +24,14 @@ import dataclasses
 import math
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from worker.config import Config
-from worker.model import Contact
+from worker.model import Contact, SocialSource
 from worker.outreach.language import is_japanese_text
 from worker.store import Store
 from worker.store.reconnections import Reconnection, ReconnectionStatus
+from worker.store.social import SocialPerson
 
 __all__ = ["tie_score", "rank_dormant", "contact_index", "status_text"]
 
@@ -130,6 +132,21 @@ def status_text(reconnection: Reconnection, declined_days: int) -> str:
     }.get(status, str(status))
 
 
+def _social_fields(people: list[SocialPerson]) -> dict[str, Any]:
+    """``organization``, ``position`` and ``sources`` from the people matched to one contact.
+
+    Where they work comes from LinkedIn only (Facebook's export says
+    nothing of it); ``sources`` is ``mail`` first, then LinkedIn, Facebook.
+    """
+    linkedin = next((p for p in people if p.source == SocialSource.LINKEDIN), None)
+    found = {p.source for p in people}
+    return {
+        "organization": linkedin.organization if linkedin else None,
+        "position": linkedin.position if linkedin else None,
+        "sources": ("mail", *(str(s) for s in SocialSource if s in found)),
+    }
+
+
 def contact_index(
     config: Config, store: Store, *, dormant: bool = False, now: datetime | None = None
 ) -> list[Contact]:
@@ -141,6 +158,7 @@ def contact_index(
         email: status_text(r, policy.declined_days)
         for email, r in store.reconnections.latest_by_email().items()
     }
+    social = store.social.by_contact()
     result = []
     for contact in store.contacts(config.me, policy.max_recipients):
         excluded = policy.is_excluded(contact.email)
@@ -156,6 +174,7 @@ def contact_index(
                 excluded=excluded,
                 japanese=is_japanese_text(contact.name) or is_japanese_text(contact.last_subject),
                 status=statuses.get(contact.email, ""),
+                **_social_fields(social.get(contact.email, [])),
             )
         )
     epoch = datetime.min.replace(tzinfo=UTC)

@@ -6,8 +6,11 @@ they yield (:mod:`.people`), the name keys that match their people to the
 names seen in mail (:mod:`.match`), and the rule and words for how a draft
 may mention someone's company and position (:mod:`.recency`). Matching and
 the words are pure; the readers only read the file they are given. Storing
-what matched is :mod:`worker.store`'s job. May import only the standard
-library and :mod:`worker.errors`.
+what matched is :mod:`worker.store`'s job (:mod:`worker.store.social`),
+bringing an export in is :mod:`.importer`'s, and the sentence a draft may
+say is :mod:`.drafting`'s: those two use the state. The rest may import only
+the standard library, :mod:`worker.errors` and :mod:`worker.model` (where
+:class:`Source` lives, so the state shares it).
 """
 
 from worker.social.facebook import read_facebook, repair_mojibake

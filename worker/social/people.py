@@ -10,23 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 from pathlib import Path
 
 from worker.errors import UsageError
+from worker.model import SocialSource as Source
 
 __all__ = ["Source", "Person", "Export", "NotAnExport", "Progress"]
 
 #: Called with the number of people read so far (every few hundred, and once
 #: at the end), so the CLI can show progress on stderr for a big export.
 Progress = Callable[[int], None]
-
-
-class Source(StrEnum):
-    """Where a person came from; also the word in ``kizuna import <source>``."""
-
-    LINKEDIN = "linkedin"
-    FACEBOOK = "facebook"
 
 
 class NotAnExport(UsageError):

@@ -5,7 +5,8 @@
 - :mod:`.timecodec`: how times are stored (one codec for every table);
 - :mod:`.messages`: ``messages``, ``recipients`` and ``folders`` (scan cursors, staging, bulk load);
 - :mod:`.contacts`: the contact rule, the only place it is stated in SQL;
-- :mod:`.reconnections`, :mod:`.reminders`: the follow-up tables, as typed rows.
+- :mod:`.reconnections`, :mod:`.reminders`: the follow-up tables, as typed rows;
+- :mod:`.social`: people from LinkedIn and Facebook exports, and each source's last import.
 
 Services above hold no SQL. May import :mod:`worker.model`, :mod:`worker.errors`,
 :mod:`worker.fsutil` and the pure :mod:`worker.mail.rules`.

@@ -116,3 +116,40 @@ class ContactsMixin(Database):
             {"me": json.dumps(sorted(me)), "cap": max_recipients},
         )
         return int(rows[0][0])
+
+    def contact_names(self, me: frozenset[str], max_recipients: int) -> dict[str, set[str]]:
+        """Every contact's address with all the display names seen for it in qualifying mail.
+
+        The names come from the messages that count (the contact rule): the
+        name on their own messages and the names I wrote to them under. A
+        contact seen without a name maps to an empty set. Used to match
+        people from social exports by name (:mod:`worker.social.importer`).
+        """
+        rows = self.query(
+            """
+            WITH me(addr) AS (SELECT value FROM json_each(:me)),
+            q AS (
+                SELECT id, sender, sender_name FROM messages
+                WHERE automated IS NULL AND rcpt_count <= :cap AND sender IS NOT NULL
+            ),
+            ev AS (
+                SELECT r.email AS email, 1 AS sent, r.name AS name
+                FROM q JOIN recipients r ON r.msg = q.id
+                WHERE q.sender IN (SELECT addr FROM me) AND r.email NOT IN (SELECT addr FROM me)
+                UNION ALL
+                SELECT q.sender, 0, q.sender_name FROM q WHERE q.sender NOT IN (SELECT addr FROM me)
+            ),
+            contact AS (
+                SELECT email FROM ev GROUP BY email HAVING MAX(sent) = 1 AND MIN(sent) = 0
+            )
+            SELECT DISTINCT ev.email AS email, ev.name AS name
+            FROM ev JOIN contact ON contact.email = ev.email
+            """,
+            {"me": json.dumps(sorted(me)), "cap": max_recipients},
+        )
+        found: dict[str, set[str]] = {}
+        for row in rows:
+            names = found.setdefault(row["email"], set())
+            if row["name"]:
+                names.add(row["name"])
+        return found

@@ -193,6 +193,42 @@ def _m8_no_job_store(db: sqlite3.Connection) -> None:
     db.execute("DROP TABLE IF EXISTS apscheduler_jobs")
 
 
+def _m9_social(db: sqlite3.Connection) -> None:
+    # People from LinkedIn and Facebook exports (worker.store.social): only
+    # the fields Kizuna uses. ``identity`` embeds the source, so it is unique
+    # across sources; ``contact_email`` is the contact a person matched.
+    _script(
+        db,
+        """
+        CREATE TABLE social_people (
+            identity TEXT PRIMARY KEY,
+            source TEXT NOT NULL,
+            name TEXT NOT NULL,
+            first TEXT,
+            last TEXT,
+            email TEXT,
+            organization TEXT,
+            position TEXT,
+            url TEXT,
+            connected_on TEXT,
+            contact_email TEXT,
+            role_changed_on TEXT,
+            candidates TEXT
+        );
+        CREATE INDEX social_people_source ON social_people (source);
+        CREATE INDEX social_people_contact ON social_people (contact_email);
+        CREATE TABLE social_imports (
+            source TEXT PRIMARY KEY,
+            as_of TEXT,
+            imported_at TEXT NOT NULL,
+            people INTEGER NOT NULL,
+            matched INTEGER NOT NULL,
+            unmatched INTEGER NOT NULL
+        )
+        """,
+    )
+
+
 #: Registered schema migrations, applied in order, each in its own transaction.
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("scan", _m1_scan),
@@ -203,4 +239,5 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("keys-without-message-id", _m6_keys_without_message_id),
     ("one-time-codec", _m7_one_time_codec),
     ("no-job-store", _m8_no_job_store),
+    ("social", _m9_social),
 ]

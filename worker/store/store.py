@@ -11,6 +11,8 @@ Tables, each with one owner in this package:
 ``recipients``     To/Cc/Bcc addresses of each message (:mod:`.messages`).
 ``reconnections``  drafts Kizuna wrote and their fate (:mod:`.reconnections`).
 ``reminders``      queued thank-you, gift and keep-in-touch reminders (:mod:`.reminders`).
+``social_people``  people from LinkedIn and Facebook exports, and the contact each
+``social_imports`` matched; each source's last import (:mod:`.social`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from functools import cached_property
 from worker.store.contacts import ContactsMixin
 from worker.store.messages import MessagesMixin
 from worker.store.reconnections import Reconnections
+from worker.store.social import Social
 
 __all__ = ["Store"]
 
@@ -37,3 +40,8 @@ class Store(MessagesMixin, ContactsMixin):
     def reconnections(self) -> Reconnections:
         """The ``reconnections`` table."""
         return Reconnections(self)
+
+    @cached_property
+    def social(self) -> Social:
+        """The ``social_people`` and ``social_imports`` tables."""
+        return Social(self)

@@ -10,6 +10,9 @@ Routes (every one behind :class:`Guard`; see ``CONTRACT.md``, "Local API and pag
 ``POST /api/drafts``           ``{"email"}``: 200 ``{"status": "drafted", "draft": {...}}``
                                or 409 ``{"status": "skipped", "reason", "code"}``
 ``POST /api/reminders/<id>``   ``{"status": "done"|"dismissed"}`` or ``{"snooze_days": N}``
+``GET  /api/social/unmatched`` people from LinkedIn/Facebook exports matching no contact:
+                               ``[{"source", "name", "organization", "position", "url",
+                               "connected_on", "email", "ambiguous", "candidates"}]``
 
 Errors are JSON ``{"error": "..."}``: 400 bad body, 401 no or wrong token, 403
 not loopback / foreign Host or Origin, 404 unknown reminder or path, 502 the
@@ -287,8 +290,12 @@ def create_app(kizuna_factory: KizunaFactory, token: str, *, port: int | None = 
 
     async def dashboard(request: Request) -> Response:
         language = page.choose_language(request.headers.get("accept-language"))
-        contacts, reminders = await call(lambda k: (k.contacts(dormant=True), k.reminders()))
-        html = page.render("page.html", **page.page_context(contacts, reminders, language))
+        contacts, reminders, unmatched = await call(
+            lambda k: (k.contacts(dormant=True), k.reminders(), k.social_unmatched())
+        )
+        html = page.render(
+            "page.html", **page.page_context(contacts, reminders, language, unmatched=unmatched)
+        )
         return HTMLResponse(html)
 
     async def static(request: Request) -> Response:
@@ -352,6 +359,11 @@ def create_app(kizuna_factory: KizunaFactory, token: str, *, port: int | None = 
         updated = await call(change, locked=True)
         return JSONResponse(updated.to_json())
 
+    async def social_unmatched(request: Request) -> Response:
+        """People from LinkedIn or Facebook exports that match no contact (nothing is drafted)."""
+        found = await call(lambda k: k.social_unmatched())
+        return JSONResponse([p.to_json() for p in found])
+
     async def api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestError)
         return _error(exc.status, str(exc), **exc.extra)
@@ -390,6 +402,7 @@ def create_app(kizuna_factory: KizunaFactory, token: str, *, port: int | None = 
             Route("/api/reminders", reminders, methods=["GET"]),
             Route("/api/drafts", drafts, methods=["POST"]),
             Route("/api/reminders/{id}", reminder, methods=["POST"]),
+            Route("/api/social/unmatched", social_unmatched, methods=["GET"]),
         ],
         middleware=[Middleware(Guard, token=token, port=port)],
         exception_handlers=handlers,

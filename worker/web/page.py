@@ -20,6 +20,7 @@ import jinja2
 from worker.model import Contact
 from worker.outreach.contacts import rank_dormant
 from worker.store.reminders import Reminder
+from worker.store.social import SocialPerson
 
 __all__ = [
     "LANGUAGES",
@@ -31,6 +32,7 @@ __all__ = [
     "static_file",
     "render",
     "page_context",
+    "social_views",
 ]
 
 LANGUAGES = ("en", "ja")
@@ -209,10 +211,53 @@ def _contact_status(status: str, t: Any) -> str:
     return status
 
 
+@dataclass(frozen=True)
+class SocialView:
+    person: SocialPerson
+    source_label: str
+    since: str  # "Connected on 2024-03-12", or ""
+    work: str  # "Head of Design · Globex", or ""
+    ambiguity: str  # why it was not matched, or ""
+
+
+#: The unmatched list is open on the page up to this many people, folded beyond.
+SOCIAL_OPEN_UP_TO = 20
+
+
+def social_views(people: list[SocialPerson], language: str) -> list[SocialView]:
+    """People known only from LinkedIn or Facebook, as the page shows them (in the given order)."""
+    t = translator(language)
+
+    def ambiguity(p: SocialPerson) -> str:
+        if not p.ambiguous:
+            return ""
+        if len(p.candidates) == 1:  # two people of the export fit one contact
+            return str(t("social.ambiguous-people", email=p.candidates[0]))
+        return str(t("social.ambiguous-contacts", emails=", ".join(p.candidates)))
+
+    return [
+        SocialView(
+            person=p,
+            source_label=t(f"social.source.{p.source}"),
+            since=t(f"social.since.{p.source}", date=p.connected_on.isoformat())
+            if p.connected_on
+            else "",
+            work=" · ".join(x for x in (p.position, p.organization) if x),
+            ambiguity=ambiguity(p),
+        )
+        for p in people
+    ]
+
+
 def page_context(
-    contacts: list[Contact], reminders: list[Reminder], language: str, now: datetime | None = None
+    contacts: list[Contact],
+    reminders: list[Reminder],
+    language: str,
+    now: datetime | None = None,
+    *,
+    unmatched: list[SocialPerson] | None = None,
 ) -> dict[str, object]:
-    """What the template needs: ranked dormant contacts, due and upcoming reminders."""
+    """What the template needs: ranked dormant contacts, reminders, people only from exports."""
     now = now or datetime.now(UTC)
     t = translator(language)
     ranked = [
@@ -245,6 +290,8 @@ def page_context(
         "due": [view(r) for r in open_ if r.due <= now],
         "upcoming": [view(r) for r in open_ if r.due > now],
         "closed_count": len(reminders) - len(open_),
+        "social": social_views(unmatched or [], language),
+        "social_open": len(unmatched or []) <= SOCIAL_OPEN_UP_TO,
         "js_strings": {k: v for k, v in strings(language).items() if k.startswith("js.")},
     }
 

@@ -1,6 +1,6 @@
 """The local API and dashboard page as a Starlette application.
 
-Routes (every one behind :class:`Guard`; see ``CONTRACT.md``, "Local API and page"):
+Routes (every one behind :class:`~worker.web.guard.Guard`; see ``CONTRACT.md``, "Local API and page"):
 
 ``GET  /login?token=T``        sets the session cookie, redirects to ``/``
 ``GET  /``                     the dashboard page (Japanese or English by Accept-Language)
@@ -26,32 +26,29 @@ two clicks cannot race past the "never a second draft" check.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 import re
 import threading
 from collections.abc import Awaitable, Callable
-from http.cookies import SimpleCookie
 from typing import Any, TypeVar
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from worker.errors import KizunaError, MailServerError, NotFound, RequestError
 from worker.outreach.drafting import Skipped
 from worker.store.reminders import USER_STATUSES
 from worker.web import page
 from worker.web.auth import COOKIE_NAME, session_value, token_matches
+from worker.web.guard import Guard, error_response
 
-__all__ = ["create_app", "Guard", "KizunaFactory"]
+__all__ = ["create_app", "KizunaFactory"]
 
 log = logging.getLogger(__name__)
 
@@ -60,174 +57,7 @@ T = TypeVar("T")
 
 MAX_BODY = 64 * 1024
 MAX_SNOOZE_DAYS = 3650
-LOOPBACK_NAMES = ("127.0.0.1", "localhost")
-_EXTENSION_ORIGIN = re.compile(r"moz-extension://[A-Za-z0-9-]+")
 _EMAIL = re.compile(r"[^\s@<>()\",;:]+@[^\s@<>()\",;:]+")
-
-SECURITY_HEADERS = [
-    (b"cache-control", b"no-store"),
-    (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
-    (b"x-frame-options", b"DENY"),
-    (
-        b"content-security-policy",
-        b"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-        b"connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-    ),
-]
-
-
-def _error(status: int, message: str, **extra: object) -> JSONResponse:
-    return JSONResponse({"error": message, **extra}, status_code=status)
-
-
-# -- the guard ------------------------------------------------------------------------
-
-
-def is_loopback(host: str | None) -> bool:
-    try:
-        return host is not None and ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-class Guard:
-    """Loopback clients only, our own Host only, a valid token or cookie; CORS for the add-on.
-
-    Pure ASGI middleware, so it also covers 404s, static files and the 401s it
-    sends itself, and stamps every response with the security headers.
-
-    Why not Starlette's ``TrustedHostMiddleware`` and ``CORSMiddleware``: the
-    first compares the host name only, so ``127.0.0.1:<another port>`` would
-    pass, and answers 400; the second answers a refused preflight with 400
-    and, wrapped outside this guard, would answer preflights before the
-    loopback check. The add-on and the tests rely on the port being pinned
-    and on 403 for every refusal, so the three checks stay here, together.
-    """
-
-    def __init__(self, app: ASGIApp, token: str, port: int | None = None) -> None:
-        self.app = app
-        self.token = token
-        self.session = session_value(token)
-        self.port = port
-
-    def allowed_hosts(self, scope: Scope) -> set[str]:
-        port = self.port or (scope.get("server") or ("", 0))[1]
-        hosts = {f"{name}:{port}" for name in LOOPBACK_NAMES}
-        if port == 80:
-            hosts.update(LOOPBACK_NAMES)
-        return hosts
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            if scope["type"] == "websocket":
-                await send({"type": "websocket.close", "code": 1008})
-                return
-            await self.app(scope, receive, send)
-            return
-        headers = Headers(scope=scope)
-        path: str = scope["path"]
-        origin = headers.get("origin")
-        cors = (
-            path.startswith("/api/")
-            and origin is not None
-            and bool(_EXTENSION_ORIGIN.fullmatch(origin))
-        )
-
-        async def send_wrapped(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                extra = list(SECURITY_HEADERS)
-                if cors and origin is not None:
-                    extra += [
-                        (b"access-control-allow-origin", origin.encode("latin-1")),
-                        (b"vary", b"Origin"),
-                    ]
-                names = {name.lower() for name, _ in message.get("headers", [])}
-                message["headers"] = list(message.get("headers", [])) + [
-                    (k, v) for k, v in extra if k not in names
-                ]
-            await send(message)
-
-        client = scope.get("client")
-        if not is_loopback(client[0] if client else None):
-            await _error(403, "the Kizuna API answers loopback clients only")(
-                scope, receive, send_wrapped
-            )
-            return
-        if headers.get("host", "").lower() not in self.allowed_hosts(scope):
-            # DNS rebinding: a web page under another name must not reach us.
-            await _error(403, "unexpected Host header; use http://127.0.0.1:<port>/")(
-                scope, receive, send_wrapped
-            )
-            return
-        if scope["method"] == "OPTIONS":
-            await self.preflight(cors)(scope, receive, send_wrapped)
-            return
-        if path == "/login":
-            await self.app(scope, receive, send_wrapped)
-            return
-        bearer = headers.get("authorization", "")
-        scheme, _, credentials = bearer.partition(" ")
-        by_bearer = scheme.lower() == "bearer" and token_matches(credentials.strip(), self.token)
-        by_cookie = not by_bearer and token_matches(self.cookie(headers), self.session)
-        if not (by_bearer or by_cookie):
-            await self.unauthorized(path, headers)(scope, receive, send_wrapped)
-            return
-        if (
-            by_cookie
-            and scope["method"] not in ("GET", "HEAD")
-            and origin is not None
-            and origin.lower() not in {f"http://{h}" for h in self.allowed_hosts(scope)}
-        ):
-            # The cookie is SameSite=Strict already; a foreign Origin is refused anyway.
-            await _error(403, "cross-origin request refused")(scope, receive, send_wrapped)
-            return
-        await self.app(scope, receive, send_wrapped)
-
-    @staticmethod
-    def cookie(headers: Headers) -> str | None:
-        jar: SimpleCookie = SimpleCookie()
-        try:
-            jar.load(headers.get("cookie", ""))
-        except Exception:  # noqa: BLE001 - a malformed Cookie header is simply no cookie
-            return None
-        morsel = jar.get(COOKIE_NAME)
-        return morsel.value if morsel else None
-
-    @staticmethod
-    def preflight(cors: bool) -> Response:
-        if not cors:
-            return _error(403, "cross-origin requests are allowed from the Kizuna add-on only")
-        return Response(
-            status_code=204,
-            headers={
-                "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
-                "Access-Control-Allow-Headers": "Authorization, Content-Type",
-                "Access-Control-Max-Age": "600",
-            },
-        )
-
-    @staticmethod
-    def unauthorized(path: str, headers: Headers) -> Response:
-        if path.startswith("/api/") or "text/html" not in headers.get("accept", "text/html"):
-            return _error(
-                401,
-                "missing or wrong token: send 'Authorization: Bearer <token>' "
-                "(the token is in the state directory's api-token file)",
-            )
-        language = page.choose_language(headers.get("accept-language"))
-        html = page.render("unauthorized.html", lang=language, t=page.translator(language))
-        # Self-contained (its styles inline): /static/ itself needs a session.
-        return HTMLResponse(
-            html,
-            status_code=401,
-            headers={
-                "Content-Security-Policy": (
-                    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "
-                    "form-action 'none'; frame-ancestors 'none'"
-                )
-            },
-        )
 
 
 # -- the application ------------------------------------------------------------------
@@ -366,16 +196,16 @@ def create_app(kizuna_factory: KizunaFactory, token: str, *, port: int | None = 
 
     async def api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestError)
-        return _error(exc.status, str(exc), **exc.extra)
+        return error_response(exc.status, str(exc), **exc.extra)
 
     async def kizuna_error(request: Request, exc: Exception) -> Response:
         if isinstance(exc, MailServerError):
             log.warning("local API: %s %s: %s", request.method, request.url.path, exc)
-            return _error(502, str(exc))
+            return error_response(502, str(exc))
         if isinstance(exc, NotFound):
-            return _error(404, str(exc))
+            return error_response(404, str(exc))
         log.warning("local API: %s %s: %s", request.method, request.url.path, exc)
-        return _error(500, str(exc))
+        return error_response(500, str(exc))
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)  # 404 unknown path, 405 wrong method
@@ -385,7 +215,7 @@ def create_app(kizuna_factory: KizunaFactory, token: str, *, port: int | None = 
 
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("local API: %s %s failed", request.method, request.url.path)
-        return _error(500, f"internal error ({type(exc).__name__}); see the daemon's log")
+        return error_response(500, f"internal error ({type(exc).__name__}); see the daemon's log")
 
     handlers: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {
         RequestError: api_error,

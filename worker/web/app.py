@@ -1,5 +1,8 @@
 """The local API and dashboard page as a Starlette application.
 
+This module is long because the guard and every route live together: each
+route is a few lines of validation in front of one call into the core.
+
 Routes (every one behind :class:`Guard`; see ``CONTRACT.md``, "Local API and page"):
 
 ``GET  /login?token=T``        sets the session cookie, redirects to ``/``
@@ -10,6 +13,11 @@ Routes (every one behind :class:`Guard`; see ``CONTRACT.md``, "Local API and pag
 ``POST /api/drafts``           ``{"email"}``: 200 ``{"status": "drafted", "draft": {...}}``
                                or 409 ``{"status": "skipped", "reason", "code"}``
 ``POST /api/reminders/<id>``   ``{"status": "done"|"dismissed"}`` or ``{"snooze_days": N}``
+                               or ``{"favour": "reply"|"call"|"advice"|"introduction"|"work"}``
+                               (a gift reminder: what they did; the answer carries the
+                               ``gift`` suggestion that follows it)
+``POST /api/tone``             ``{"text", "subject"?}``: ``{"warnings": [...]}``, as
+                               ``draft --json`` words them (``[account] language``)
 
 Errors are JSON ``{"error": "..."}``: 400 bad body, 401 no or wrong token, 403
 not loopback / foreign Host or Origin, 404 unknown reminder or path, 502 the
@@ -44,9 +52,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from worker.errors import KizunaError, MailServerError, NotFound, RequestError
 from worker.outreach.drafting import Skipped
-from worker.store.reminders import USER_STATUSES
+from worker.store.reminders import USER_STATUSES, Reminder, Reminders
 from worker.web import page
 from worker.web.auth import COOKIE_NAME, session_value, token_matches
+from worker.web.gifts import gift_json
+from worker.words.gifts import Favour
+from worker.words.tone import check_tone, warning_text
 
 __all__ = ["create_app", "Guard", "KizunaFactory"]
 
@@ -57,6 +68,7 @@ T = TypeVar("T")
 
 MAX_BODY = 64 * 1024
 MAX_SNOOZE_DAYS = 3650
+MAX_TONE_TEXT = 20_000  # characters: a long mail; the checker is linear, this bounds the work
 LOOPBACK_NAMES = ("127.0.0.1", "localhost")
 _EXTENSION_ORIGIN = re.compile(r"moz-extension://[A-Za-z0-9-]+")
 _EMAIL = re.compile(r"[^\s@<>()\",;:]+@[^\s@<>()\",;:]+")
@@ -331,9 +343,11 @@ def create_app(kizuna_factory: KizunaFactory, token: str, *, port: int | None = 
             raise RequestError(404, f"there is no reminder with id {raw_id}")
         rid = int(raw_id)
         doc = await body(request)
+        if "favour" in doc:
+            return await reminder_favour(rid, doc)
         status, days = doc.get("status"), doc.get("snooze_days")
         if (status is None) == (days is None):
-            raise RequestError(400, 'the body needs either "status" or "snooze_days"')
+            raise RequestError(400, 'the body needs "status", "snooze_days" or "favour"')
         if status is not None and status not in USER_STATUSES:
             raise RequestError(400, f'"status" must be {" or ".join(USER_STATUSES)}')
         if days is not None and (
@@ -351,6 +365,39 @@ def create_app(kizuna_factory: KizunaFactory, token: str, *, port: int | None = 
 
         updated = await call(change, locked=True)
         return JSONResponse(updated.to_json())
+
+    async def reminder_favour(rid: int, doc: dict[str, Any]) -> Response:
+        """What the contact did, for a gift reminder; answers with the gift that fits it."""
+        favour, language = doc.get("favour"), doc.get("language")
+        if set(doc) - {"favour", "language"}:
+            raise RequestError(400, '"favour" goes alone (with an optional "language")')
+        if favour not in tuple(Favour):
+            raise RequestError(400, f'"favour" must be one of {", ".join(Favour)}')
+        if language is not None and language not in page.LANGUAGES:
+            raise RequestError(400, '"language" must be "en" or "ja"')
+
+        def change(k: Any) -> tuple[Reminder, str]:
+            reminders = Reminders(k.store, keep_in_touch_days=k.config.reminders.keep_in_touch_days)
+            return reminders.set_favour(rid, str(favour)), language or k.config.user_language
+
+        updated, lang = await call(change, locked=True)
+        return JSONResponse({**updated.to_json(), "gift": gift_json(updated, lang)})
+
+    async def tone(request: Request) -> Response:
+        doc = await body(request)
+        text, subject = doc.get("text"), doc.get("subject")
+        if not isinstance(text, str):
+            raise RequestError(400, 'the body needs "text": the text to check')
+        if subject is not None and not isinstance(subject, str):
+            raise RequestError(400, '"subject" must be a string when given')
+        if len(text) + len(subject or "") > MAX_TONE_TEXT:
+            raise RequestError(
+                413, f"the text is too long to check (over {MAX_TONE_TEXT} characters)"
+            )
+        # the config only: the checker is pure, no store or server is touched
+        language = await call(lambda k: k.config.user_language)
+        found = check_tone(text, subject or None)
+        return JSONResponse({"warnings": [warning_text(w, language) for w in found]})
 
     async def api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestError)
@@ -390,6 +437,7 @@ def create_app(kizuna_factory: KizunaFactory, token: str, *, port: int | None = 
             Route("/api/reminders", reminders, methods=["GET"]),
             Route("/api/drafts", drafts, methods=["POST"]),
             Route("/api/reminders/{id}", reminder, methods=["POST"]),
+            Route("/api/tone", tone, methods=["POST"]),
         ],
         middleware=[Middleware(Guard, token=token, port=port)],
         exception_handlers=handlers,

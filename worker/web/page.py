@@ -20,6 +20,7 @@ import jinja2
 from worker.model import Contact
 from worker.outreach.contacts import rank_dormant
 from worker.store.reminders import Reminder
+from worker.web.gifts import FAVOURS, gift_views
 
 __all__ = [
     "LANGUAGES",
@@ -246,6 +247,9 @@ def page_context(
         "upcoming": [view(r) for r in open_ if r.due > now],
         "closed_count": len(reminders) - len(open_),
         "js_strings": {k: v for k, v in strings(language).items() if k.startswith("js.")},
+        # gift reminders: what the contact did, and the gift that fits (worker.web.gifts)
+        "favours": FAVOURS,
+        "gifts": gift_views(open_, language),
     }
 
 

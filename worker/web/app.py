@@ -50,7 +50,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from worker.errors import KizunaError, MailServerError, NotFound, RequestError
+from worker.errors import KizunaError, MailServerError, NotFound, RequestError, UsageError
 from worker.outreach.drafting import Skipped
 from worker.store.reminders import USER_STATUSES, Reminder, Reminders
 from worker.web import page
@@ -378,7 +378,13 @@ def create_app(kizuna_factory: KizunaFactory, token: str, *, port: int | None = 
 
         def change(k: Any) -> tuple[Reminder, str]:
             reminders = Reminders(k.store, keep_in_touch_days=k.config.reminders.keep_in_touch_days)
-            return reminders.set_favour(rid, str(favour)), language or k.config.user_language
+            try:
+                updated = reminders.set_favour(rid, str(favour))
+            except NotFound:
+                raise
+            except UsageError as exc:  # not a gift reminder: the request is wrong, not Kizuna
+                raise RequestError(400, str(exc)) from None
+            return updated, language or k.config.user_language
 
         updated, lang = await call(change, locked=True)
         return JSONResponse({**updated.to_json(), "gift": gift_json(updated, lang)})

@@ -186,6 +186,8 @@ _EN_HELP = re.compile(
     rf" to)|\bhave you (?:tried|considered|looked|thought)|\bmy two cents|\bin my experience"
     rf"|\bwhat worked for me|\bhere{_A}?s what|\bmy (?:take|view|thoughts?)\b|\bbest bet"
     rf"|\bworth (?:looking|reading|talking|trying|a look)|\btake a look at|\bcount me in"
+    rf"|\b(?:I{_A}?d|I would|would) (?:love|be glad|be happy) to (?:help|introduce|connect|share"
+    rf"|put you in touch|look|review|advise)"
     rf"|\bof course\b|\babsolutely\b|\bsure thing|\bhappy to\b|\bI can (?:help|introduce|connect"
     rf"|intro|ask|put|send|share|review|look)|\bone thing\b|\btips?\b|\bI recommend",
     _I,

@@ -121,12 +121,14 @@ def test_gift_prompt_follows_the_favour(language):
 
 def test_gift_prompt_says_when_they_replied():
     when = datetime(2026, 3, 1, 12, tzinfo=UTC)
-    assert "replied to you on 2026-03-01." in gift_prompt(
-        "Jane", "j@example.com", False, "en", replied_at=when
-    ).body
-    assert "2026年3月1日に返信をいただきました" in gift_prompt(
-        "山田", "y@example.jp", False, "ja", replied_at=when
-    ).body
+    assert (
+        "replied to you on 2026-03-01."
+        in gift_prompt("Jane", "j@example.com", False, "en", replied_at=when).body
+    )
+    assert (
+        "2026年3月1日に返信をいただきました"
+        in gift_prompt("山田", "y@example.jp", False, "ja", replied_at=when).body
+    )
 
 
 @pytest.mark.parametrize(

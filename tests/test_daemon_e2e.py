@@ -93,6 +93,7 @@ def daemon_cli(dovecot: DevMail, tmp_path: Path) -> Cli:
     cli = write_config(
         dovecot,
         tmp_path,
+        account={"language": "en"},  # the prompts' words are asserted below
         api={"enabled": False},
         daemon={"poll_seconds": 1, "scan_interval_minutes": 0.5, "idle_renew_seconds": 60},
         reminders={"gift_after_days": 14, "keep_in_touch_days": 180},
@@ -218,6 +219,9 @@ def test_daemon_lifecycle_reply_prompt_draft_and_reminders(
         ]
         tired = _state(cli, "SELECT detail FROM reminders WHERE kind = 'gift'")[0][0]
         assert '"tired": true' in tired
+        assert '"reply_kind": "offers_help"' in tired  # "I would love to help"
+        # the thank-you answers that: thanks for the help, a line to fill in
+        assert "[what you'll try first]" in draft.get_content()
 
         # kill -9 and restart: nothing twice
         daemon.kill9()
@@ -246,7 +250,11 @@ def test_daemon_lifecycle_reply_prompt_draft_and_reminders(
         wait_for(lambda: _prompts(dovecot, "gift"), what="the gift prompt")
         daemon.quiet()
         (gift_prompt,) = [p for _, p in _prompts(dovecot, "gift")]
-        assert "spa" in gift_prompt.get_content()  # she sounded tired: rest first
+        gift_text = gift_prompt.get_content()
+        # she sounded tired, and has not said what she did yet: the scale, rest first
+        assert "What did Alice Smith do for you?" in gift_text
+        assert "- an introduction, a referral or real work: a spa" in gift_text
+        assert f"kizuna reminders favour {gift_id} call" in gift_text
         assert len(_prompts(dovecot)) == 2
         assert {r["kind"]: r["status"] for r in cli.json("reminders")}["gift"] == "delivered"
 

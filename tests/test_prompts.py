@@ -14,6 +14,7 @@ from worker.followup.prompts import (
     KINDS,
     Prompt,
     build_prompt_message,
+    contact_words,
     gift_prompt,
     keep_in_touch_prompt,
     thank_you_prompt,
@@ -73,16 +74,95 @@ def test_multiline_excerpt_is_quoted_line_by_line():
     assert "> line one\n> line two" in p.body
 
 
-def test_gift_prompt_lists_ideas_rest_first_when_tired():
+def test_gift_prompt_asks_what_they_did_and_shows_the_scale():
+    p = gift_prompt("Jane Doe", "jane@example.com", False, "en", reminder_id=7)
+    assert p.subject == "[Kizuna] A thank-you gift for Jane Doe?"
+    assert "What did Jane Doe do for you?" in p.body
+    lines = [ln for ln in p.body.splitlines() if ln.startswith("- ")]
+    assert [ln.split(":")[0] for ln in lines] == [
+        "- a reply",
+        "- a call or advice",
+        "- an introduction, a referral or real work",
+    ]
+    assert "no gift is needed" in lines[0] and "coffee" in lines[1] and "wine" in lines[2]
+    assert "kizuna reminders favour 7 call" in p.body
+    assert "Done" in p.body and "Dismiss" in p.body  # the page's words
+    assert "spa" not in p.body and "tired" not in p.body
+
+
+def test_gift_prompt_puts_rest_first_for_a_tired_contact():
     tired = gift_prompt("Jane Doe", "jane@example.com", True, "en")
-    rested = gift_prompt("Jane Doe", "jane@example.com", False, "en")
-    assert tired.subject.startswith("[Kizuna]") and "Jane Doe" in tired.subject
-    assert tired.body.index("spa") < tired.body.index("wine")
-    assert "spa" not in rested.body
-    assert "tired" in tired.body and "tired" not in rested.body
+    big = next(ln for ln in tired.body.splitlines() if ln.startswith("- an introduction"))
+    assert big.index("spa") < big.index("wine")
+    assert "sounded tired" in tired.body
     ja = gift_prompt("山田太郎", "taro@example.jp", True, "ja")
-    assert ja.subject.startswith("[Kizuna] 山田太郎さん")
-    assert ja.body.index("スパ・マッサージ") < ja.body.index("ワイン")
+    assert ja.subject == "[Kizuna] 山田太郎さんへの贈り物"
+    big = next(ln for ln in ja.body.splitlines() if ln.startswith("- 紹介"))
+    assert big.index("スパ") < big.index("ワイン")
+    assert "「完了」" in ja.body and "「見送る」" in ja.body
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_gift_prompt_follows_the_favour(language):
+    reply = gift_prompt("Jane Doe", "jane@example.com", True, language, favour="reply").body
+    call = gift_prompt("Jane Doe", "jane@example.com", False, language, favour="call").body
+    work = gift_prompt("Jane Doe", "jane@example.com", False, language, favour="work").body
+    for text in (reply, call, work):
+        assert "kizuna reminders favour" not in text  # already told
+    if language == "en":
+        assert "What they did: a reply." in reply and "wine" not in reply and "spa" not in reply
+        assert "What they did: a call." in call and "coffee" in call and "wine" not in call
+        assert "What they did: real work." in work and "wine" in work
+    else:
+        assert "していただいたこと：返信。" in reply and "ワイン" not in reply
+        assert "コーヒーギフト" in call and "ワイン" not in call
+        assert "していただいたこと：仕事の協力。" in work and "ワイン" in work
+
+
+def test_gift_prompt_says_when_they_replied():
+    when = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    assert (
+        "replied to you on 2026-03-01."
+        in gift_prompt("Jane", "j@example.com", False, "en", replied_at=when).body
+    )
+    assert (
+        "2026年3月1日に返信をいただきました"
+        in gift_prompt("山田", "y@example.jp", False, "ja", replied_at=when).body
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "en", "ja"),
+    [
+        ("offers_help", "offered help or advice", "お力添えの申し出"),
+        ("proposes_time", 'proposed a time: "Thursday at 3"', "「Thursday at 3」と日時のご提案"),
+        ("declines", "can't help right now", "今は難しい"),
+        ("glad_only", "glad to hear from you", "連絡を喜んで"),
+        ("unknown", "add a line answering what they wrote", "いただいた返信へのひとこと"),
+    ],
+)
+def test_thank_you_prompt_says_what_the_draft_answers(kind, en, ja):
+    args = ("Jane Doe", "jane@example.com", "x", "Re: hi")
+    assert en in thank_you_prompt(*args, "en", reply_kind=kind, proposed_time="Thursday at 3").body
+    assert ja in thank_you_prompt(*args, "ja", reply_kind=kind, proposed_time="Thursday at 3").body
+
+
+@pytest.mark.parametrize(
+    ("name", "email", "en", "ja"),
+    [
+        ("株式会社ABC 山田 太郎", "taro@abc.example", "山田 太郎", "山田 太郎さん"),
+        ("Acme Inc. - John Smith", "john@acme.example", "John Smith", "John Smith さん"),
+        ("株式会社ABC", "info@abc.example", "info@abc.example", "info@abc.example"),
+        ("", "jane@example.com", "jane@example.com", "jane@example.com"),
+    ],
+)
+def test_prompts_name_the_person_never_the_company(name, email, en, ja):
+    assert contact_words(name, email, "en") == en
+    assert contact_words(name, email, "ja") == ja
+    assert thank_you_prompt(name, email, "", "", "en").subject == f"[Kizuna] Say thank you to {en}"
+    assert thank_you_prompt(name, email, "", "", "ja").subject == f"[Kizuna] {ja}にお礼を"
+    for prompt in all_prompts("en") + all_prompts("ja"):
+        assert "株式会社" not in prompt.subject
 
 
 def test_keep_in_touch_prompt():

@@ -144,6 +144,7 @@ def test_list_json_shape(store: Store) -> None:
         "status": "pending",
         "name": "Alice",
         "draft_subject": "Re: Hi",
+        "favour": None,
     }
 
 

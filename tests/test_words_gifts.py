@@ -24,6 +24,24 @@ TIRED = [
     "引っ越しと仕事が重なって、てんてこ舞いです。",
     "体調を崩してしまい、しばらく休んでいました。",
     "大変ご無沙汰しております。実は最近、仕事に追われていて……",
+    # the misses, and phrasings carried over from the old detector's tests
+    "I'm so tired these days.",
+    "Work has been absolutely exhausting.",
+    "Totally swamped with the launch.",
+    "Things are hectic at home.",
+    "Honestly a bit stressed.",
+    "I feel overwhelmed.",
+    "I know you're busy, but I have been swamped myself.",
+    "Things have been a bit much lately.",
+    "I've been run ragged this spring.",
+    "I feel worn down.",
+    "最近ちょっと疲れ気味です。",
+    "仕事が忙しくて、なかなか返信できずすみません。",
+    "引っ越しでバタバタしていました。",
+    "最近余裕がなくて。",
+    "正直しんどいです。",
+    "仕事が忙しすぎて、家に帰るのが毎晩遅いです。",
+    "寝る暇もないくらいです。",
 ]
 
 NOT_TIRED = [
@@ -45,6 +63,16 @@ NOT_TIRED = [
     "忙しくはありませんので、いつでもどうぞ。",
     "ご多忙のところ恐縮ですが、よろしくお願いいたします。",
     "疲れてはいませんよ、ご心配なく。",
+    "Great to hear from you, let's meet soon!",
+    "I'm not busy at all these days.",
+    "No stress here, all good.",
+    "Hope your week isn't too hectic.",
+    "Not worn down at all, just busy with good things.",
+    "It's been a tough year for the company, but we're doing well now.",
+    "お疲れ様です。お元気ですか。",
+    "最近は忙しくないので、いつでも大丈夫です。",
+    "全然疲れていないですよ。",
+    "元気にしています！",
 ]
 
 

@@ -39,6 +39,8 @@ EN_REPLIES: list[tuple[str, ReplyKind]] = [
     ("I can't do a call this month, but here's what I'd do: talk to Anna at the studio.", H),
     ("I'd suggest looking at the design programme at the city college — it's worth a look.", H),
     ("Glad to help! I've copied Priya, who runs recruiting on our side.", H),
+    ("So good to hear from you! Work has been hectic lately, but I would love to help.", H),
+    ("Things are busy here, but I'd be happy to look at your portfolio.", H),
     ("I can't make Tuesday but Thursday works.", T),
     ("Tuesday at 3 works for me.", T),
     ("How about next Wednesday afternoon?", T),

@@ -348,6 +348,7 @@ def reminders(click_ctx: click.Context, as_json: bool) -> None:
       kizuna reminders --json
       kizuna reminders done 3
       kizuna reminders snooze 4 7
+      kizuna reminders favour 5 call
     """
     if click_ctx.invoked_subcommand is not None:
         return
@@ -404,6 +405,39 @@ def reminders_snooze(ctx: Context, reminder_id: int, days: float) -> None:
     """
     r = ctx.kizuna().snooze_reminder(reminder_id, days)
     click.echo(f"Reminder {r.id} ({r.kind}, {r.email}) is due again {r.due.isoformat()}.")
+
+
+@reminders.command("favour")
+@click.argument("reminder_id", metavar="ID", type=int)
+@click.argument(
+    "kind", type=click.Choice(["reply", "call", "advice", "introduction", "work"]), metavar="KIND"
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the reminder and its gift as JSON.")
+@pass_context
+def reminders_favour(ctx: Context, reminder_id: int, kind: str, as_json: bool) -> None:
+    """Say what the contact did for gift reminder ID; print the gift that fits.
+
+    KIND is reply, call, advice, introduction (or a referral) or work. A reply
+    earns a note, a call or advice something small, an introduction or real
+    work a real gift (something restful first if they sounded tired).
+
+    Example: kizuna reminders favour 4 introduction
+    """
+    from worker.store.reminders import Reminders
+    from worker.web.gifts import gift_json
+
+    kizuna = ctx.kizuna()
+    days = kizuna.config.reminders.keep_in_touch_days
+    r = Reminders(kizuna.store, keep_in_touch_days=days).set_favour(reminder_id, kind)
+    gift = gift_json(r, kizuna.config.user_language) or {}
+    if as_json:
+        emit_json({**r.to_json(), "gift": gift})
+        return
+    click.echo(f"Reminder {r.id} ({r.kind}, {r.email}): {gift.get('label')}.")
+    click.echo(str(gift.get("note", "")))
+    ideas = gift.get("ideas")
+    for idea in ideas if isinstance(ideas, list) else []:
+        click.echo(f"- {idea}")
 
 
 @cli.command()

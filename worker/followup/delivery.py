@@ -62,21 +62,47 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-def prompt_for(reminder: Reminder, last_contact: datetime | None, now: datetime) -> Prompt:
-    """The prompt mail's subject and text for a reminder (pure)."""
+def _replied_at(reminder: Reminder) -> datetime | None:
+    value = reminder.detail.get("replied_at")
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) and value else None
+    except ValueError:
+        return None
+
+
+def prompt_for(
+    reminder: Reminder, last_contact: datetime | None, now: datetime, user_language: str = "en"
+) -> Prompt:
+    """The prompt mail's subject and text for a reminder (pure), in the user's language.
+
+    The drafts are in the contact's language (``reminder.language``); Kizuna's
+    own mail to the user is in ``user_language`` (``[account] language``).
+    """
     d = reminder.detail
     if reminder.kind == "thank-you":
+        kind = d.get("reply_kind")
+        time = d.get("proposed_time")
         return thank_you_prompt(
             reminder.name,
             reminder.email,
             str(d.get("quote") or ""),
             reminder.draft_subject,
-            reminder.language,
+            user_language,
+            reply_kind=kind if isinstance(kind, str) else "unknown",
+            proposed_time=time if isinstance(time, str) else None,
         )
     if reminder.kind == "gift":
-        return gift_prompt(reminder.name, reminder.email, bool(d.get("tired")), reminder.language)
+        return gift_prompt(
+            reminder.name,
+            reminder.email,
+            reminder.tired,
+            user_language,
+            favour=reminder.favour,
+            reminder_id=reminder.id,
+            replied_at=_replied_at(reminder),
+        )
     when = last_contact or reminder.due
-    return keep_in_touch_prompt(reminder.name, reminder.email, when, reminder.language, now=now)
+    return keep_in_touch_prompt(reminder.name, reminder.email, when, user_language, now=now)
 
 
 def prompt_message_id(reminder: Reminder, salt: str, domain: str) -> str:
@@ -181,7 +207,7 @@ class Deliverer:
                 if found
                 else reminder.due - timedelta(days=self.config.reminders.keep_in_touch_days)
             )
-        prompt = prompt_for(reminder, last, now)
+        prompt = prompt_for(reminder, last, now, self.config.user_language)
         me = account.addresses[0]
         return build_prompt_message(
             prompt,

@@ -10,7 +10,11 @@ After each scan, :class:`ReplyProcessor` runs over the state:
    reminder (``gift_after_days`` after the reply) and the first
    ``keep-in-touch`` nudge (``keep_in_touch_days`` after the last contact).
    The whole reply is read once from IMAP (``BODY.PEEK[]`` in an EXAMINEd
-   folder, so it stays unread) for a quote and :func:`worker.followup.gifts.sounds_tired`.
+   folder, so it stays unread) for a quote, what kind of reply it is
+   (:func:`worker.words.replies.classify_reply`) and whether they sounded
+   tired (:func:`worker.words.gifts.sounds_tired`). The thank-you draft answers
+   that kind (:mod:`worker.followup.thanks`); its tone warnings go to the log
+   (``event=tone_warning``), worded in ``[account] language``, never into the draft.
 3. Every thank-you reminder owns one threaded thank-you draft in Drafts,
    recorded as a ``reconnections`` row of kind ``thank-you`` with the fixed id
    ``thanks-<reconnection id>``. As for reconnection drafts, the intent row is
@@ -35,9 +39,8 @@ import imapclient
 from imapclient.exceptions import IMAPClientError
 
 from worker.config import Config
-from worker.followup.gifts import sounds_tired
 from worker.followup.matching import MessageView, SentReconnection, find_reply, match_reply
-from worker.followup.thanks import render_thank_you
+from worker.followup.thanks import thank_you_draft
 from worker.mail.build import build_draft
 from worker.mail.drafts import append_draft, drafts_folder, kizuna_drafts_on_server
 from worker.mail.imap import ImapOpener, examined, fetch_item
@@ -50,6 +53,8 @@ from worker.store import Store
 from worker.store.reconnections import ReconnectionKind, Reconnections, ReconnectionStatus
 from worker.store.reminders import Reminder, ReminderKind, Reminders
 from worker.store.timecodec import decode_time
+from worker.words.gifts import sounds_tired
+from worker.words.tone import warning_text
 
 __all__ = [
     "MessageView",
@@ -203,13 +208,16 @@ class ReplyProcessor:
         new_text = reply.new_text if reply else ""
         contact = self._contact(sent.email, (reply.sender_name if reply else "") or msg.sender_name)
         subject = (reply.subject if reply and reply.subject else msg.subject) or sent.subject
-        draft = render_thank_you(
+        thanks = thank_you_draft(
             contact,
             Profile.of(self.config),
             sent.language,
             subject,
+            new_text=new_text,
+            reply_text=reply.text if reply else "",
             override_dir=self.config.template_override,
         )
+        draft = thanks.draft
         references = [*(reply.references if reply else msg.references)]
         reply_time = min(msg.time, now)
         last_contact = max(filter(None, (contact.last_contact, reply_time)))
@@ -218,8 +226,11 @@ class ReplyProcessor:
             "language": sent.language,
             "quote": first_line(new_text) if new_text else "",
             "tired": sounds_tired(new_text),
+            "reply_kind": thanks.kind.value,
+            "proposed_time": thanks.reading.time_phrase,
             "draft_subject": draft.subject,
             "reply_message_id": msg.message_id,
+            "replied_at": reply_time.isoformat(),
         }
         thank_detail = {
             **detail,
@@ -265,13 +276,23 @@ class ReplyProcessor:
                 now=now,
             )
         log.info(
-            "event=reply email=%s reconnection=%s match=%s message_id=%s tired=%s",
+            "event=reply email=%s reconnection=%s match=%s message_id=%s kind=%s tired=%s",
             sent.email,
             sent.id,
             how,
             msg.message_id,
+            thanks.kind.value,
             detail["tired"],
         )
+        for warning in thanks.warnings:
+            # for the person reviewing the draft, in their language; never inside the draft
+            log.warning(
+                "event=tone_warning email=%s draft=thank-you where=%s category=%s message=%r",
+                sent.email,
+                warning.where,
+                warning.category,
+                warning_text(warning, self.config.user_language),
+            )
 
     # -- thank-you drafts ------------------------------------------------------------------
 

@@ -1,5 +1,8 @@
 """The reminder queue: thank-you, gift and keep-in-touch reminders (table ``reminders``).
 
+This module is long because it is the one owner of its table: every statement
+on ``reminders`` and the queue's rules (chains, snoozes, favours) live together.
+
 A reminder moves through these states:
 
 ``pending``    queued; delivered as a prompt mail once ``due`` has passed
@@ -35,6 +38,7 @@ from typing import TYPE_CHECKING
 
 from worker.errors import NotFound, UsageError
 from worker.store.timecodec import decode_stamp, encode_stamp
+from worker.words.gifts import Favour
 
 if TYPE_CHECKING:
     from worker.store.db import Database
@@ -118,6 +122,17 @@ class Reminder:
     def language(self) -> str:
         return str(self.detail.get("language") or "en")
 
+    @property
+    def favour(self) -> Favour | None:
+        """What the contact did for the user, as the user said (gift reminders), or None."""
+        value = self.detail.get("favour")
+        return Favour(value) if isinstance(value, str) and value in tuple(Favour) else None
+
+    @property
+    def tired(self) -> bool:
+        """The contact's reply sounded tired (:func:`worker.words.gifts.sounds_tired`)."""
+        return bool(self.detail.get("tired"))
+
     def to_json(self) -> dict[str, object]:
         """The contract's object for ``kizuna reminders --json`` (plus id, name, draft_subject)."""
         return {
@@ -128,6 +143,7 @@ class Reminder:
             "status": self.status,
             "name": self.name,
             "draft_subject": self.draft_subject,
+            "favour": self.favour.value if self.favour else None,
         }
 
     @classmethod
@@ -264,6 +280,35 @@ class Reminders:
             ):
                 # done before the nudge fired: the chain goes on from today
                 self._next_keep_in_touch(db, reminder, now)
+        return self.get(reminder.id)
+
+    def set_favour(self, reminder_id: int, favour: str, *, now: datetime | None = None) -> Reminder:
+        """Record what the contact did (a gift reminder's ``favour``); the gift follows it.
+
+        ``favour`` is one of :class:`~worker.words.gifts.Favour` (``reply``,
+        ``call``, ``advice``, ``introduction``, ``work``). The status and due
+        date stay as they are.
+        """
+        try:
+            chosen = Favour(favour)
+        except ValueError:
+            raise UsageError(f"a favour is one of {', '.join(Favour)}, not {favour!r}") from None
+        reminder = self.get(reminder_id)
+        if reminder.kind != ReminderKind.GIFT:
+            raise UsageError(
+                f"reminder {reminder.id} is a {reminder.kind} reminder; "
+                "only a gift reminder asks what they did"
+            )
+        detail = {**reminder.detail, "favour": chosen.value}
+        with self.store.transaction() as db:
+            db.execute(
+                "UPDATE reminders SET detail = ?, updated_at = ? WHERE id = ?",
+                (
+                    json.dumps(detail, ensure_ascii=False),
+                    encode_stamp(now or datetime.now(UTC)),
+                    reminder.id,
+                ),
+            )
         return self.get(reminder.id)
 
     def snooze(self, reminder_id: int, days: float, *, now: datetime | None = None) -> Reminder:

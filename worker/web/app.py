@@ -13,6 +13,11 @@ Routes (every one behind :class:`~worker.web.guard.Guard`; see ``CONTRACT.md``, 
 ``GET  /api/social/unmatched`` people from LinkedIn/Facebook exports matching no contact:
                                ``[{"source", "name", "organization", "position", "url",
                                "connected_on", "email", "ambiguous", "candidates"}]``
+                               or ``{"favour": "reply"|"call"|"advice"|"introduction"|"work"}``
+                               (a gift reminder: what they did; the answer carries the
+                               ``gift`` suggestion that follows it)
+``POST /api/tone``             ``{"text", "subject"?}``: ``{"warnings": [...]}``, as
+                               ``draft --json`` words them (``[account] language``)
 
 Errors are JSON ``{"error": "..."}``: 400 bad body, 401 no or wrong token, 403
 not loopback / foreign Host or Origin, 404 unknown reminder or path, 502 the
@@ -41,12 +46,15 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from worker.errors import KizunaError, MailServerError, NotFound, RequestError
+from worker.errors import KizunaError, MailServerError, NotFound, RequestError, UsageError
 from worker.outreach.drafting import Skipped
-from worker.store.reminders import USER_STATUSES
+from worker.store.reminders import USER_STATUSES, Reminder, Reminders
 from worker.web import page
 from worker.web.auth import COOKIE_NAME, session_value, token_matches
+from worker.web.gifts import gift_json
 from worker.web.guard import Guard, error_response
+from worker.words.gifts import Favour
+from worker.words.tone import check_tone, warning_text
 
 __all__ = ["create_app", "KizunaFactory"]
 
@@ -57,6 +65,7 @@ T = TypeVar("T")
 
 MAX_BODY = 64 * 1024
 MAX_SNOOZE_DAYS = 3650
+MAX_TONE_TEXT = 20_000  # characters: a long mail; the checker is linear, this bounds the work
 _EMAIL = re.compile(r"[^\s@<>()\",;:]+@[^\s@<>()\",;:]+")
 
 
@@ -168,9 +177,11 @@ def create_app(kizuna_factory: KizunaFactory, token: str, *, port: int | None = 
             raise RequestError(404, f"there is no reminder with id {raw_id}")
         rid = int(raw_id)
         doc = await body(request)
+        if "favour" in doc:
+            return await reminder_favour(rid, doc)
         status, days = doc.get("status"), doc.get("snooze_days")
         if (status is None) == (days is None):
-            raise RequestError(400, 'the body needs either "status" or "snooze_days"')
+            raise RequestError(400, 'the body needs "status", "snooze_days" or "favour"')
         if status is not None and status not in USER_STATUSES:
             raise RequestError(400, f'"status" must be {" or ".join(USER_STATUSES)}')
         if days is not None and (
@@ -193,6 +204,45 @@ def create_app(kizuna_factory: KizunaFactory, token: str, *, port: int | None = 
         """People from LinkedIn or Facebook exports that match no contact (nothing is drafted)."""
         found = await call(lambda k: k.social_unmatched())
         return JSONResponse([p.to_json() for p in found])
+
+    async def reminder_favour(rid: int, doc: dict[str, Any]) -> Response:
+        """What the contact did, for a gift reminder; answers with the gift that fits it."""
+        favour, language = doc.get("favour"), doc.get("language")
+        if set(doc) - {"favour", "language"}:
+            raise RequestError(400, '"favour" goes alone (with an optional "language")')
+        if favour not in tuple(Favour):
+            raise RequestError(400, f'"favour" must be one of {", ".join(Favour)}')
+        if language is not None and language not in page.LANGUAGES:
+            raise RequestError(400, '"language" must be "en" or "ja"')
+
+        def change(k: Any) -> tuple[Reminder, str]:
+            reminders = Reminders(k.store, keep_in_touch_days=k.config.reminders.keep_in_touch_days)
+            try:
+                updated = reminders.set_favour(rid, str(favour))
+            except NotFound:
+                raise
+            except UsageError as exc:  # not a gift reminder: the request is wrong, not Kizuna
+                raise RequestError(400, str(exc)) from None
+            return updated, language or k.config.user_language
+
+        updated, lang = await call(change, locked=True)
+        return JSONResponse({**updated.to_json(), "gift": gift_json(updated, lang)})
+
+    async def tone(request: Request) -> Response:
+        doc = await body(request)
+        text, subject = doc.get("text"), doc.get("subject")
+        if not isinstance(text, str):
+            raise RequestError(400, 'the body needs "text": the text to check')
+        if subject is not None and not isinstance(subject, str):
+            raise RequestError(400, '"subject" must be a string when given')
+        if len(text) + len(subject or "") > MAX_TONE_TEXT:
+            raise RequestError(
+                413, f"the text is too long to check (over {MAX_TONE_TEXT} characters)"
+            )
+        # the config only: the checker is pure, no store or server is touched
+        language = await call(lambda k: k.config.user_language)
+        found = check_tone(text, subject or None)
+        return JSONResponse({"warnings": [warning_text(w, language) for w in found]})
 
     async def api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestError)
@@ -233,6 +283,7 @@ def create_app(kizuna_factory: KizunaFactory, token: str, *, port: int | None = 
             Route("/api/drafts", drafts, methods=["POST"]),
             Route("/api/reminders/{id}", reminder, methods=["POST"]),
             Route("/api/social/unmatched", social_unmatched, methods=["GET"]),
+            Route("/api/tone", tone, methods=["POST"]),
         ],
         middleware=[Middleware(Guard, token=token, port=port)],
         exception_handlers=handlers,

@@ -21,6 +21,7 @@ from worker.model import Contact
 from worker.outreach.contacts import rank_dormant
 from worker.store.reminders import Reminder
 from worker.store.social import SocialPerson
+from worker.web.gifts import FAVOURS, gift_views
 
 __all__ = [
     "LANGUAGES",
@@ -293,6 +294,9 @@ def page_context(
         "social": social_views(unmatched or [], language),
         "social_open": len(unmatched or []) <= SOCIAL_OPEN_UP_TO,
         "js_strings": {k: v for k, v in strings(language).items() if k.startswith("js.")},
+        # gift reminders: what the contact did, and the gift that fits (worker.web.gifts)
+        "favours": FAVOURS,
+        "gifts": gift_views(open_, language),
     }
 
 

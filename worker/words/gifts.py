@@ -48,7 +48,8 @@ _EN_TIRED = re.compile(
     r"little sleep|barely (?:slept|sleeping)|not sleeping|sleep[- ]deprived|no sleep|"
     r"(?:a lot|too much|so much) on my plate|drowning|struggling|it{_A}s been a lot|"
     r"been a lot lately|haven{_A}t had a (?:day|weekend|break) off|no break|need a (?:break|holiday|"
-    r"vacation|rest)|running ragged|run off my feet|fried)\b".replace("{_A}", _A),
+    r"vacation|rest)|run(?:ning)? ragged|run off my feet|fried|worn down|a bit much|"
+    r"(?:no|zero) energy|completely spent)\b".replace("{_A}", _A),
     _I,
 )
 # "not too busy", "no longer stressed", "less hectic now": a negation just before.
@@ -76,7 +77,7 @@ _JA_TIRED = re.compile(
     r"|残業(?:続き|ばかり|が続)|てんてこ舞い|追われ|体調を崩|参って(?:い|お|ま)|目が回る|息つく暇"
     r"|忙しく(?:て|、|しており|しています|しておりま)|忙しい(?:日々|毎日|です|状況|時期|一年|年)|忙しかった"
     r"|忙しくしており|大変(?:でした|です|な(?:一年|年|時期|毎日|状況|日々)|で(?:、|して))"
-    r"|ストレス|プレッシャー|燃え尽き|限界|休む暇|ハード(?:な|で)"
+    r"|ストレス|プレッシャー|燃え尽き|限界|休む暇|寝る暇|ハード(?:な|で)|忙しすぎ|手が離せな"
 )
 # Greetings and words about the reader: お疲れ様です, 大変ご無沙汰, お忙しいところ, ご多忙の中.
 _JA_NOT_ME = re.compile(

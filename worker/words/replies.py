@@ -186,6 +186,8 @@ _EN_HELP = re.compile(
     rf" to)|\bhave you (?:tried|considered|looked|thought)|\bmy two cents|\bin my experience"
     rf"|\bwhat worked for me|\bhere{_A}?s what|\bmy (?:take|view|thoughts?)\b|\bbest bet"
     rf"|\bworth (?:looking|reading|talking|trying|a look)|\btake a look at|\bcount me in"
+    rf"|\b(?:I{_A}?d|I would|would) (?:love|be glad|be happy) to (?:help|introduce|connect|share"
+    rf"|put you in touch|look|review|advise)"
     rf"|\bof course\b|\babsolutely\b|\bsure thing|\bhappy to\b|\bI can (?:help|introduce|connect"
     rf"|intro|ask|put|send|share|review|look)|\bone thing\b|\btips?\b|\bI recommend",
     _I,
@@ -350,7 +352,7 @@ _JA: dict[str, dict[ReplyKind, tuple[str, ...]]] = {
             "お話しできるのを楽しみにしています。",
         ),
         ReplyKind.OFFERS_HELP: (
-            "お返事をありがとうございます。お忙しいなか、お時間を割いていただき、本当にありがとうございます。",
+            "お返事をありがとうございます。お忙しいなか、お時間を割いていただき、本当に感謝しています。",
             "まずは[最初に取り組むこと]から始めてみます。どうなったか、またご報告しますね。",
             "私にできることがあれば、いつでも声をかけてください。",
         ),

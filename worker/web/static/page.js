@@ -1,4 +1,4 @@
-// Kizuna dashboard: the Draft, Done, Dismiss and Snooze buttons.
+// Kizuna dashboard: the Draft, Done, Dismiss and Snooze buttons, and the gift choice.
 // The page is rendered by the server; this only calls the local API (same
 // origin, session cookie) and shows each result inline, in the item's
 // role="status" region so screen readers announce it.
@@ -90,6 +90,47 @@
     show(item, failure(result), "error");
     return false;
   }
+
+  // Gift reminders: what did they do for you? The suggestion follows the favour.
+  function showGift(item, gift) {
+    const box = item.querySelector(".gift");
+    if (!box || !gift) return;
+    box.querySelector(".gift-note").textContent = gift.note || "";
+    const list = box.querySelector(".gift-ideas");
+    list.textContent = "";
+    for (const idea of gift.ideas || []) {
+      const li = document.createElement("li");
+      li.textContent = idea;
+      list.appendChild(li);
+    }
+    box.hidden = false;
+  }
+
+  document.addEventListener("change", async (event) => {
+    const input = event.target.closest("input[data-favour]");
+    if (!input || !input.checked) return;
+    const item = input.closest("li.card");
+    if (!item) return;
+    const choices = [...item.querySelectorAll("input[data-favour]")];
+    for (const c of choices) c.disabled = true;
+    item.setAttribute("aria-busy", "true");
+    show(item, t("working"), "");
+    try {
+      const result = await post("/api/reminders/" + encodeURIComponent(item.dataset.reminderId), {
+        favour: input.dataset.favour,
+        language: document.documentElement.lang,
+      });
+      if (result.kind === "http" && result.status === 200 && result.doc.gift) {
+        showGift(item, result.doc.gift);
+        show(item, t("favour-saved", { label: result.doc.gift.label }), "ok");
+      } else {
+        show(item, failure(result), "error");
+      }
+    } finally {
+      for (const c of choices) c.disabled = false;
+      item.removeAttribute("aria-busy");
+    }
+  });
 
   document.addEventListener("click", async (event) => {
     const button = event.target.closest("button[data-action]");

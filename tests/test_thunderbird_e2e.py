@@ -302,7 +302,6 @@ def test_banner_draft_done_and_dismiss_in_thunderbird(story: Story, tmp_path: Pa
         assert errors == []
 
 
-@pytest.mark.xfail(strict=True, reason="needs POST /api/tone")
 def test_compose_tone_check_warns_on_a_pushy_sentence(story: Story, tmp_path: Path) -> None:
     tb = story.tb
     with screenshots_on_failure(tb, tmp_path / "screenshots"):

@@ -6,31 +6,54 @@ that header, not the state, says which drafts are really in Drafts.
 
 from __future__ import annotations
 
+import logging
+
 import imapclient
 from imapclient.exceptions import IMAPClientError
 
 from worker.errors import FolderError
-from worker.mail.folders import plan_folders
-from worker.mail.imap import examined, fetch_item, server_text
+from worker.mail.folders import personal_name, plan_folders
+from worker.mail.imap import create_folder, examined, fetch_item, personal_namespace, server_text
 
 __all__ = ["drafts_folder", "append_draft", "kizuna_drafts_on_server", "fetch_headers_of"]
+
+log = logging.getLogger(__name__)
 
 _KIZUNA_ID = b"BODY[HEADER.FIELDS (X-KIZUNA-ID)]"
 
 
 def drafts_folder(client: imapclient.IMAPClient) -> str:
-    """The Drafts folder by SPECIAL-USE or name; created when truly absent."""
+    """The Drafts folder by SPECIAL-USE or name; created when truly absent.
+
+    A new one is made in the personal namespace with the server's separator
+    (``INBOX.Drafts`` on Courier and Cyrus, where a top-level ``Drafts`` is
+    refused), flagged ``\\Drafts`` where the server offers CREATE-SPECIAL-USE.
+    Without NAMESPACE, a refused top-level ``Drafts`` is tried under INBOX.
+    """
     plan = plan_folders(client.list_folders())
     if plan.drafts:
         return plan.drafts
-    try:
-        client.create_folder("Drafts")
-    except IMAPClientError as exc:
-        raise FolderError(
-            f"there is no Drafts folder and creating one failed: {server_text(exc)}",
-            folder="Drafts",
-        ) from None
-    return "Drafts"
+    prefix, separator = personal_namespace(client)
+    names = [personal_name("Drafts", prefix, separator)]
+    if not prefix and separator and not client.has_capability("NAMESPACE"):
+        names.append(personal_name("Drafts", "INBOX", separator))
+    refusals = []
+    for name in names:
+        try:
+            create_folder(client, name, special_use=b"\\Drafts")
+        except IMAPClientError as exc:
+            if client.folder_exists(name):
+                return name  # made meanwhile, by the user's mail client say
+            refusals.append(f"{name}: {server_text(exc)}")
+            continue
+        log.info("event=drafts_created folder=%s", name)
+        return name
+    raise FolderError(
+        "there is no Drafts folder and the server refused to create one ("
+        + "; ".join(refusals)
+        + ")",
+        folder=names[0],
+    )
 
 
 def append_draft(client: imapclient.IMAPClient, folder: str, raw: bytes) -> None:

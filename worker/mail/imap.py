@@ -27,6 +27,8 @@ __all__ = [
     "examined",
     "fetch_item",
     "server_text",
+    "personal_namespace",
+    "create_folder",
 ]
 
 SecretLookup = Callable[[str], "str | None"]
@@ -154,3 +156,50 @@ def fetch_item(data: Mapping[bytes, object], section: bytes) -> object | None:
         if isinstance(key, bytes) and _section_key(key) == wanted:
             return value
     return None
+
+
+def personal_namespace(client: imapclient.IMAPClient) -> tuple[str, str | None]:
+    """(prefix, separator) of the account's personal namespace.
+
+    From NAMESPACE (RFC 2342) where the server offers it (``("INBOX.", ".")``
+    on Courier and Cyrus, ``("", "/")`` on a default Dovecot); else no prefix
+    and the separator that ``LIST "" ""`` reports (RFC 3501 6.3.8).
+    """
+    if client.has_capability("NAMESPACE"):
+        personal = client.namespace().personal
+        if personal:
+            prefix, separator = personal[0]
+            return str(prefix), str(separator) if separator else None
+    for _flags, separator, _name in client.list_folders("", ""):
+        if separator:
+            return "", separator.decode() if isinstance(separator, bytes) else str(separator)
+    return "", None
+
+
+def create_folder(
+    client: imapclient.IMAPClient, name: str, *, special_use: bytes | None = None
+) -> None:
+    """CREATE ``name`` and subscribe to it, marked ``special_use`` where the server can.
+
+    ``CREATE name (USE (\\Drafts))`` (RFC 6154 section 3) only where the server
+    offers CREATE-SPECIAL-USE; a server that refuses the attribute (``NO
+    [USEATTR]``) gets a plain CREATE. imapclient has no call for the USE
+    argument, so it goes through imaplib's command layer, as imapclient's own
+    calls do. Raises imapclient's error when the folder cannot be made.
+    """
+    created = False
+    if special_use and client.has_capability("CREATE-SPECIAL-USE"):
+        folder = client._normalise_folder(name)  # noqa: SLF001 - quoted, modified UTF-7
+        imap = client._imap  # noqa: SLF001 - imaplib's command layer, as imapclient uses it
+        use = f"(USE ({special_use.decode('ascii')}))"
+        try:
+            typ, _ = imap._simple_command("CREATE", folder, use)  # noqa: SLF001
+            created = typ == "OK"
+        except IMAPClientError:  # BAD: a server that announced more than it parses
+            created = False
+    if not created:
+        client.create_folder(name)
+    try:
+        client.subscribe_folder(name)  # so that mail clients show it
+    except IMAPClientError:
+        pass  # a folder nobody subscribed to is still a folder

@@ -7,13 +7,19 @@ the CLI can say one clear line.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import ssl
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 
 import imapclient
-from imapclient.exceptions import IMAPClientError, LoginError
+from imapclient.exceptions import (
+    CapabilityError,
+    IMAPClientAbortError,
+    IMAPClientError,
+    LoginError,
+)
 
 from worker.config import Account
 from worker.errors import AuthenticationFailed, MailServerError, ServerUnreachable
@@ -29,6 +35,7 @@ __all__ = [
     "server_text",
     "personal_namespace",
     "create_folder",
+    "describe_imap_error",
 ]
 
 SecretLookup = Callable[[str], "str | None"]
@@ -114,6 +121,26 @@ def server_text(exc: BaseException) -> str:
     return re.sub(r"^b(['\"])(.*)\1$", r"\2", text)
 
 
+def describe_imap_error(exc: BaseException) -> str:
+    """What went wrong in a command, in words, for one line after "cannot read Drafts: ".
+
+    >>> describe_imap_error(CapabilityError("Server does not support UNSELECT capability"))
+    'the server does not offer UNSELECT, which Kizuna needs here'
+    >>> describe_imap_error(IMAPClientAbortError("command: FETCH => socket error: EOF"))
+    'the connection to the server was lost (command: FETCH => socket error: EOF)'
+    >>> describe_imap_error(IMAPClientError(b"[NONEXISTENT] Mailbox doesn't exist: Drafts"))
+    "the server refused: [NONEXISTENT] Mailbox doesn't exist: Drafts"
+    """
+    text = server_text(exc) or type(exc).__name__
+    if isinstance(exc, CapabilityError):
+        match = re.search(r"support (\S+) capability", text)
+        missing = match.group(1) if match else text
+        return f"the server does not offer {missing}, which Kizuna needs here"
+    if isinstance(exc, IMAPClientAbortError | OSError):
+        return f"the connection to the server was lost ({text})"
+    return f"the server refused: {text}"
+
+
 def leave_folder(client: imapclient.IMAPClient) -> None:
     """Deselect the folder: UNSELECT where the server offers it (RFC 3691), else CLOSE.
 
@@ -131,8 +158,13 @@ def examined(client: imapclient.IMAPClient, folder: str) -> Iterator[dict[bytes,
     info = client.select_folder(folder, readonly=True)
     try:
         yield info
-    finally:
-        leave_folder(client)
+    except BaseException:
+        # The block's own error is the one to report: a connection that died
+        # mid-FETCH fails the deselect too, and that must not hide why.
+        with contextlib.suppress(Exception):
+            leave_folder(client)
+        raise
+    leave_folder(client)
 
 
 def _section_key(key: bytes) -> bytes:

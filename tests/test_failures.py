@@ -3,7 +3,7 @@
 The contract: exit 0 on success, 2 on bad usage or config, 1 on any other
 failure, always with a one-line reason on stderr, never a traceback. This
 module breaks things the way a new user (or a bad day) does: the server is
-down, the password is wrong, TLS is spoken to a plain port, the server drops
+down, the password is wrong, TLS is spoken to a plain port or STARTTLS to a server without it, the server drops
 the connection in the middle of a FETCH, the state file is a truncated copy,
 not a database at all, another program's SQLite file or a newer Kizuna's, the
 disk is full. Then it runs every command the CLI lists (``kizuna --help`` is
@@ -221,6 +221,9 @@ def situation(name: str, world: World, tmp_path: Path) -> Iterator[Situation]:
     elif name == "TLS to a plain port":
         state_dir = copy_state(world, tmp_path)
         yield Situation(configure(server, tmp_path, state_dir, security="tls"), network_fault)
+    elif name == "STARTTLS not offered":
+        state_dir = copy_state(world, tmp_path)
+        yield Situation(configure(server, tmp_path, state_dir, security="starttls"), network_fault)
     elif name == "connection dropped mid-FETCH":
         state_dir = copy_state(world, tmp_path)
         with CuttingProxy(server.host, server.port, cut_after=120) as proxy:
@@ -324,6 +327,7 @@ SITUATIONS = [
     "server down",
     "wrong password",
     "TLS to a plain port",
+    "STARTTLS not offered",
     "connection dropped mid-FETCH",
     "truncated state",
     "state is not a database",

@@ -72,6 +72,14 @@ def connect(
         )
         if account.security == "starttls":
             client.starttls(context)
+    except CapabilityError:
+        _close(client)
+        raise ServerUnreachable(
+            f"{where} does not offer STARTTLS, so the password would go out in clear: "
+            'use security = "tls" where the server listens for TLS (port 993)',
+            host,
+            port,
+        ) from None
     except ssl.SSLCertVerificationError as exc:
         raise ServerUnreachable(
             f"cannot reach {where}: TLS certificate not trusted ({exc.verify_message}); "

@@ -15,6 +15,7 @@ import pytest
 from tests.support.dovecot import DevMail
 from tests.support.factories import REASON, Cli, sample_mailbox, write_config
 from tests.support.require import need_dovecot
+from tests.support.servers import KINDS, MailServer, new_server
 from tests.support.smtp import SmtpServer, running_smtpd
 from tests.support.web import Web, start_web
 
@@ -26,6 +27,20 @@ def dovecot() -> Iterator[DevMail]:
     """A fresh Dovecot with Drafts, Sent, Junk, Trash and Archive (special-use)."""
     need_dovecot()
     server = DevMail()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture(params=KINDS)
+def imap_server(request: pytest.FixtureRequest) -> Iterator[MailServer]:
+    """A fresh Dovecot, Courier or Cyrus, each with the folders a new account has there.
+
+    Skipped where a server cannot run; on CI (``CI`` set) that is a failure.
+    """
+    server = new_server(request.param)
     server.start()
     try:
         yield server

@@ -197,16 +197,7 @@ def test_scan_and_contacts_are_exact(server: RealImapServer, tmp_path: Path) -> 
     assert (again["messages"], again["new_messages"]) == (7, 1)
 
 
-def test_draft_twice_writes_one_draft_per_contact(
-    server: RealImapServer, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    if isinstance(server, CourierMail):
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="issue 17: unguarded UNSELECT, quoted FETCH section (SERVERS-NOTES.md)",
-            )
-        )
+def test_draft_twice_writes_one_draft_per_contact(server: RealImapServer, tmp_path: Path) -> None:
     fill(server)
     cli = cli_for(server, tmp_path, outreach={"reason": REASON})
     cli.json("scan")
@@ -227,9 +218,6 @@ def test_draft_twice_writes_one_draft_per_contact(
     ]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 17: Drafts is created outside the namespace (SERVERS-NOTES.md)"
-)
 @pytest.mark.parametrize("kind", ["courier", "cyrus"])
 def test_draft_creates_drafts_under_the_namespace(kind: str, tmp_path: Path) -> None:
     """An account without a Drafts folder: Kizuna makes INBOX.Drafts (flagged where it can)."""

@@ -539,9 +539,9 @@ def describe_unexpected(exc: BaseException) -> str:
     from imapclient.exceptions import IMAPClientError
 
     if isinstance(exc, IMAPClientError):
-        from worker.mail.imap import server_text
+        from worker.mail.imap import describe_imap_error
 
-        return f"the mail server refused a command: {server_text(exc)}"
+        return describe_imap_error(exc)
     if isinstance(exc, sqlite3.Error):
         return f"the state database failed: {exc}"
     if isinstance(exc, OSError):

@@ -64,6 +64,10 @@ class DevMail:
     ...     server.append("INBOX", b"From: a@example.com\\r\\n\\r\\nhi")
     """
 
+    kind = "dovecot"
+    #: the personal namespace (as :class:`tests.support.imapserver.RealImapServer` has it)
+    prefix = ""
+    separator = "/"
     user = "kizuna"
     password = "kizuna-test-password"
 
@@ -379,6 +383,13 @@ namespace inbox {{
             return ""
 
     # -- filling mailboxes --------------------------------------------------------
+
+    def mailbox(self, name: str) -> str:
+        """The server's name for a test's folder name: the same here (no prefix, ``/``).
+
+        As :meth:`tests.support.imapserver.RealImapServer.mailbox`, so tests can swap servers.
+        """
+        return name
 
     @contextlib.contextmanager
     def client(self) -> Iterator[object]:

@@ -49,7 +49,7 @@ import imapclient
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from worker.core import HEARTBEAT_KEY, LOCK_NAME, Kizuna
-from worker.daemon.watch import FolderWatcher
+from worker.daemon.watch import NUDGE_SECONDS, FolderWatcher
 from worker.fsutil import InstanceLock
 from worker.mail.folders import plan_folders
 from worker.mail.imap import connect
@@ -199,6 +199,7 @@ class Daemon:
                 functools.partial(self.request_cycle, f"activity:{label}"),
                 renew_seconds=daemon.idle_renew_seconds,
                 poll_seconds=daemon.poll_seconds,
+                nudge_seconds=min(daemon.poll_seconds, NUDGE_SECONDS),
                 max_backoff=max(5.0, min(300.0, daemon.scan_interval_minutes * 60)),
             )
             watcher.start()

@@ -19,6 +19,12 @@ Robustness, because servers and networks drop idle connections:
   ``max_backoff``); a session that worked resets the backoff.
 * A server without the IDLE capability is polled every ``poll_seconds``
   (``STATUS`` UIDNEXT and MESSAGES, which needs no selected folder).
+* While idling, the watcher also asks itself every ``nudge_seconds`` (DONE,
+  NOOP, IDLE): many servers do not push. Courier and Cyrus, as Debian ships
+  them, look for new mail only every 60 s during IDLE (``IMAP_IDLE_TIMEOUT``,
+  ``imapidlepoll``) but at once on NOOP, so a reply would otherwise wait up to
+  a minute. The daemon passes ``min(poll_seconds, 10)``: three short commands
+  every few seconds cost little, and a pushing server (Dovecot) loses nothing.
 """
 
 from __future__ import annotations
@@ -33,9 +39,20 @@ import imapclient
 
 from worker.errors import ConnectionLost
 
-__all__ = ["FolderWatcher", "ConnectionLost", "is_activity", "is_bye", "is_dead_silence", "backoff"]
+__all__ = [
+    "NUDGE_SECONDS",
+    "FolderWatcher",
+    "ConnectionLost",
+    "is_activity",
+    "is_bye",
+    "is_dead_silence",
+    "backoff",
+]
 
 log = logging.getLogger(__name__)
+
+#: The longest the daemon lets IDLE wait before asking the server itself (see the module doc).
+NUDGE_SECONDS = 10.0
 
 #: Consecutive instant empty idle_check() results that mean the socket is at EOF.
 DEAD_SILENCE_COUNT = 3
@@ -82,6 +99,7 @@ class FolderWatcher(threading.Thread):
         renew_seconds: float = 540.0,
         poll_seconds: float = 60.0,
         check_seconds: float = 1.0,
+        nudge_seconds: float | None = None,
         max_backoff: float = 300.0,
         use_idle: bool = True,
     ) -> None:
@@ -93,6 +111,8 @@ class FolderWatcher(threading.Thread):
         self.renew_seconds = min(renew_seconds, 600.0)
         self.poll_seconds = poll_seconds
         self.check_seconds = check_seconds
+        # None: only the renewal asks the server (the watcher's old behaviour)
+        self.nudge_seconds = min(nudge_seconds or self.renew_seconds, self.renew_seconds)
         self.max_backoff = max_backoff
         self.use_idle = use_idle
         self.stopping = threading.Event()
@@ -177,9 +197,10 @@ class FolderWatcher(threading.Thread):
                 continue
             silent = 0
             changed = is_activity(responses)
-            if changed or time.monotonic() - renewed >= self.renew_seconds:
+            if changed or time.monotonic() - renewed >= self.nudge_seconds:
                 # Updates that arrive while IDLE ends or during the NOOP come back
-                # as those commands' untagged responses: look at them too.
+                # as those commands' untagged responses: look at them too. The NOOP
+                # is also what makes a polling server (Courier, Cyrus) look now.
                 _, done_responses = client.idle_done()
                 changed = changed or is_activity(list(done_responses))
                 if not changed:

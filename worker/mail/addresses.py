@@ -17,9 +17,26 @@ from collections.abc import Iterable
 from worker.mail.mimewords import decode_text, raw_text
 from worker.model import Address
 
-__all__ = ["addresses_of", "address_tuple"]
+__all__ = ["addresses_of", "address_tuple", "is_address"]
 
 _MEMO_SIZE = 8192
+
+
+_BARE_ADDRESS = re.compile(r'[^\s@<>()\[\],;:"\\]+@[^\s@<>()\[\],;:"\\.][^\s@<>()\[\],;:"\\]*')
+
+
+def is_address(text: str) -> bool:
+    """True for a bare e-mail address as a person types one (``local@domain``).
+
+    Loose on purpose (non-ASCII local parts and domains pass): it only tells
+    an address from something that cannot be one.
+
+    >>> is_address("Taro.Yamada@example.jp"), is_address("not an email"), is_address("a@")
+    (True, False, False)
+    >>> is_address("Alice <alice@example.net>"), is_address("a@b@c")
+    (False, False)
+    """
+    return _BARE_ADDRESS.fullmatch(text.strip()) is not None
 
 
 def addresses_of(values: Iterable[str]) -> list[Address]:

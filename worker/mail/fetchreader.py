@@ -356,6 +356,7 @@ def fetch_headers(
         imap.untagged_responses.pop(typ, None)
     tag = imap._new_tag()  # noqa: SLF001 - imaplib's own tag counter keeps it consistent
     parser = FetchParser(tag, f"BODY[{_section(fields)}]".encode("ascii"))
+    where = f" of {folder}" if folder else ""
     broken = False
     try:
         try:
@@ -363,17 +364,17 @@ def fetch_headers(
             read = imap.file.read1
         except (OSError, AttributeError) as exc:
             broken = True
-            raise MailServerError(f"connection lost sending FETCH: {exc}") from None
+            raise MailServerError(f"connection lost sending FETCH{where}: {exc}") from None
         while not parser.done:
             try:
                 data = read(_CHUNK)
             except (OSError, ValueError) as exc:  # ValueError: read on a closed file
                 broken = True
-                raise MailServerError(f"connection lost during FETCH: {exc}") from None
+                raise MailServerError(f"connection lost during FETCH{where}: {exc}") from None
             if not data:
                 broken = True
                 raise MailServerError(
-                    "the server closed the connection during FETCH"
+                    f"the server closed the connection during FETCH{where}"
                     + (" (BYE)" if parser.bye else "")
                 )
             try:

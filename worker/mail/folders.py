@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["FolderPlan", "plan_folders", "NAMES"]
+__all__ = ["FolderPlan", "plan_folders", "NAMES", "personal_name"]
 
 #: Fallback names by role, compared case-insensitively with the folder's last
 #: path component and with its whole name.
@@ -167,3 +167,28 @@ def plan_folders(listing: Iterable[Listing]) -> FolderPlan:
     # INBOX first, then the rest in server order: replies are found soonest.
     scan.sort(key=lambda n: n.upper() != "INBOX")
     return FolderPlan(tuple(scan), roles["drafts"], roles["sent"], None)
+
+
+def personal_name(name: str, prefix: str, separator: str | None) -> str:
+    """A folder's full name in the account's personal namespace (RFC 2342).
+
+    ``prefix`` and ``separator`` are what NAMESPACE says for the personal
+    namespace. Courier and Cyrus (with Debian's defaults) keep every folder
+    under ``INBOX.``; a top-level ``Drafts`` there is refused.
+
+    >>> personal_name("Drafts", "INBOX.", ".")
+    'INBOX.Drafts'
+    >>> personal_name("Drafts", "", "/")
+    'Drafts'
+    >>> personal_name("Kizuna/Drafts", "INBOX.", ".")
+    'INBOX.Kizuna.Drafts'
+    >>> personal_name("Drafts", "INBOX", ".")
+    'INBOX.Drafts'
+    """
+    if separator and separator != "/":
+        name = name.replace("/", separator)
+    if not prefix:
+        return name
+    if separator and not prefix.endswith(separator):
+        prefix += separator
+    return prefix + name

@@ -18,6 +18,8 @@ from datetime import UTC, datetime, timedelta
 import imapclient
 
 from worker.config import Config
+from worker.errors import UsageError
+from worker.mail.addresses import is_address
 from worker.mail.build import build_draft
 from worker.mail.drafts import (
     append_draft,
@@ -239,6 +241,9 @@ class Outreach:
         """Write drafts (or, with ``dry_run``, only compose them)."""
         now = now or datetime.now(UTC)
         emails = list(emails)
+        for email in emails:
+            if not is_address(email):  # bad usage (exit 2), not a contact we lack
+                raise UsageError(f"{email.strip()!r} is not an e-mail address")
         if dry_run:
             chosen, skipped = self.select(emails, limit, now)
             return [self._outcome(c, now) for c in chosen], skipped

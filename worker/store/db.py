@@ -36,6 +36,12 @@ class Database:
             self.db = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
             )
+            try:
+                # Before anything writes: journal_mode=WAL rewrites a foreign file's header.
+                self._refuse_foreign()
+            except StateError:
+                self.db.close()
+                raise
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA cache_size=-32768")  # 32 MB: index upkeep on big scans
@@ -47,6 +53,8 @@ class Database:
                 extra = Path(str(self.path) + suffix)
                 if extra.exists():
                     ensure_private_file(extra)
+        except StateError:
+            raise  # an OSError too: keep its own message
         except sqlite3.DatabaseError as exc:
             raise state_error(exc, self.path) from None
         except OSError as exc:
@@ -126,16 +134,7 @@ class Database:
     def _migrate(self) -> None:
         # Read first: a state that is up to date opens without a write lock, so
         # readers (``kizuna contacts``) work while the daemon writes.
-        applied = self._applied()
-        if not applied and self._foreign_tables():
-            raise StateError(
-                f"{self.path} is an SQLite database, but not a Kizuna state; it was left "
-                "untouched: point [state] path at another file"
-            )
-        if applied and max(applied) > len(MIGRATIONS):
-            raise StateError(
-                f"state {self.path} was written by a newer Kizuna (schema {max(applied)}); upgrade Kizuna"
-            )
+        applied = self._refuse_foreign()
         for version, (name, migration) in enumerate(MIGRATIONS, start=1):
             if version in applied:
                 continue
@@ -151,6 +150,25 @@ class Database:
                     "INSERT INTO migrations VALUES (?, ?, ?)",
                     (version, name, datetime.now(UTC).isoformat()),
                 )
+
+    def _refuse_foreign(self) -> set[int]:
+        """The applied migrations; a StateError for a file that is not ours to change.
+
+        Reads only: another program's SQLite file, or a state from a newer
+        Kizuna, is refused before a single byte of it is written.
+        """
+        applied = self._applied()
+        if not applied and self._foreign_tables():
+            raise StateError(
+                f"{self.path} is an SQLite database, but not a Kizuna state; it was left "
+                "untouched: point [state] path at another file"
+            )
+        if applied and max(applied) > len(MIGRATIONS):
+            raise StateError(
+                f"state {self.path} was written by a newer Kizuna (schema {max(applied)}); "
+                "it was left untouched: upgrade Kizuna"
+            )
+        return applied
 
     def _foreign_tables(self) -> bool:
         try:

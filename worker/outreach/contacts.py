@@ -27,9 +27,9 @@ from datetime import UTC, datetime, timedelta
 
 from worker.config import Config
 from worker.model import Contact
-from worker.outreach.language import is_japanese_text
 from worker.store import Store
 from worker.store.reconnections import Reconnection, ReconnectionStatus
+from worker.words.language import is_japanese_text
 
 __all__ = ["tie_score", "rank_dormant", "contact_index", "status_text"]
 
@@ -133,7 +133,11 @@ def status_text(reconnection: Reconnection, declined_days: int) -> str:
 def contact_index(
     config: Config, store: Store, *, dormant: bool = False, now: datetime | None = None
 ) -> list[Contact]:
-    """The contact index, most dormant (oldest last contact) first; ``dormant``: only those."""
+    """The contact index, most dormant (oldest last contact) first; ``dormant``: only those.
+
+    A contact the user set to "never" (``kizuna contact EMAIL --never``) is
+    excluded as ``policy.exclude`` would.
+    """
     now = now or datetime.now(UTC)
     policy = config.policy
     cutoff = now - timedelta(days=policy.dormant_after_days)
@@ -142,8 +146,9 @@ def contact_index(
         for email, r in store.reconnections.latest_by_email().items()
     }
     result = []
+    never = store.notes.never()
     for contact in store.contacts(config.me, policy.max_recipients):
-        excluded = policy.is_excluded(contact.email)
+        excluded = policy.is_excluded(contact.email) or contact.email in never
         is_dormant = (
             contact.last_contact is not None and contact.last_contact < cutoff and not excluded
         )

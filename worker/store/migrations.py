@@ -11,6 +11,7 @@ import json
 import sqlite3
 from collections.abc import Callable
 
+from worker.store.notes import create_table as _create_notes
 from worker.store.rows import content_key
 from worker.store.timecodec import decode_stamp, encode_stamp
 
@@ -193,6 +194,12 @@ def _m8_no_job_store(db: sqlite3.Connection) -> None:
     db.execute("DROP TABLE IF EXISTS apscheduler_jobs")
 
 
+def _m10_contact_notes(db: sqlite3.Connection) -> None:
+    # Standing reasons, "never" and the history read from past mail, per contact
+    # (worker.store.notes). Numbered after the social helper's step 9 at merge.
+    _create_notes(db)
+
+
 #: Registered schema migrations, applied in order, each in its own transaction.
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("scan", _m1_scan),
@@ -203,4 +210,6 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("keys-without-message-id", _m6_keys_without_message_id),
     ("one-time-codec", _m7_one_time_codec),
     ("no-job-store", _m8_no_job_store),
+    # MERGE NOTE: "social" (issue 18) is step 9 on its branch; this one is step 10.
+    ("contact-notes", _m10_contact_notes),
 ]

@@ -11,6 +11,7 @@ Tables, each with one owner in this package:
 ``recipients``     To/Cc/Bcc addresses of each message (:mod:`.messages`).
 ``reconnections``  drafts Kizuna wrote and their fate (:mod:`.reconnections`).
 ``reminders``      queued thank-you, gift and keep-in-touch reminders (:mod:`.reminders`).
+``contact_notes``  per contact: standing reason, "never", history read from mail (:mod:`.notes`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from functools import cached_property
 
 from worker.store.contacts import ContactsMixin
 from worker.store.messages import MessagesMixin
+from worker.store.notes import Notes
 from worker.store.reconnections import Reconnections
 
 __all__ = ["Store"]
@@ -37,3 +39,8 @@ class Store(MessagesMixin, ContactsMixin):
     def reconnections(self) -> Reconnections:
         """The ``reconnections`` table."""
         return Reconnections(self)
+
+    @cached_property
+    def notes(self) -> Notes:
+        """The ``contact_notes`` table."""
+        return Notes(self)

@@ -39,7 +39,7 @@ def test_drafts_land_in_drafts_with_exact_headers_and_text(drafting: Cli, doveco
         assert msg["Content-Transfer-Encoding"] == "quoted-printable"
         body = msg.get_content()
         if to == "alice@example.net":
-            assert body.startswith("Hi Alice,")
+            assert body.startswith("Hello Alice,")  # the history greeted "Hello,"
             assert REASON in body and "Berlin conference" in body
             assert "don't worry" in body  # the way out
             assert '"Berlin conference"' not in body  # a topic in words, never a quoted subject

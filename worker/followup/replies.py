@@ -45,11 +45,11 @@ from worker.mail.replyparse import Reply, first_line, parse_reply
 from worker.model import Contact
 from worker.outreach.compose import Profile
 from worker.outreach.drafting import Outreach
-from worker.words.language import LANGUAGES
 from worker.store import Store
 from worker.store.reconnections import ReconnectionKind, Reconnections, ReconnectionStatus
 from worker.store.reminders import Reminder, ReminderKind, Reminders
 from worker.store.timecodec import decode_time
+from worker.words.language import LANGUAGES
 
 __all__ = [
     "MessageView",

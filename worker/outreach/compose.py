@@ -384,7 +384,11 @@ def elapsed_in_words(start: datetime, end: datetime, language: str) -> str:
 
 
 _EN_HOPES = {
-    True: ("I hope you are well.", "I hope this note finds you well.", "I hope all is well with you."),
+    True: (
+        "I hope you are well.",
+        "I hope this note finds you well.",
+        "I hope all is well with you.",
+    ),
     False: ("I hope you're well.", "I hope all is well with you.", "I hope this finds you well."),
 }
 _JA_WELLBEING = {

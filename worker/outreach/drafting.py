@@ -258,9 +258,7 @@ class Outreach:
         chosen, notes = pick_reason(
             language, draft=reason, standing=standing, configured=self.config.outreach.reason
         )
-        context = reconnection_context(
-            contact, profile, language, now, facts=facts, reason=chosen
-        )
+        context = reconnection_context(contact, profile, language, now, facts=facts, reason=chosen)
         override = self.config.template_override
         name = template_name("reconnection", language)
         draft = render_template(name, context, language, override)

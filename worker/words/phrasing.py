@@ -457,7 +457,18 @@ def subject_line(
         return f"{greeting}（{who}）"
     anchor = topic.text if topic is not None and topic_words(topic, "en") else ""
     if purpose:
-        return f"{sender} ({anchor}): {purpose}" if anchor else f"{sender}: {purpose}"
+        if anchor:
+            return f"{sender} ({anchor}): {purpose}"
+        # No shared topic to recall: say it one of a few ways, so drafts differ.
+        return choose(
+            (
+                f"{sender}: {purpose}",
+                f"{purpose[:1].upper()}{purpose[1:]} from {sender}",
+                f"{sender}, with {purpose}",
+            ),
+            key,
+            "subject",
+        )
     if anchor:
         return choose(
             (f"Hello from {sender} ({anchor})", f"{sender} ({anchor}), catching up"), key, "subject"

@@ -316,14 +316,55 @@ def create_app(kizuna_factory: KizunaFactory, token: str, *, port: int | None = 
         if not isinstance(email, str) or not _EMAIL.fullmatch(email.strip()):
             raise RequestError(400, 'the body needs "email": an address')
         email = email.strip().lower()
-        outcomes, skipped = await call(lambda k: k.draft([email]), locked=True)
+        dry_run = doc.get("dry_run", False)
+        reason = doc.get("reason")
+        if not isinstance(dry_run, bool):
+            raise RequestError(400, '"dry_run" must be true or false')
+        if reason is not None and not isinstance(reason, str):
+            raise RequestError(400, '"reason" must be a string')
+        outcomes, skipped = await call(
+            lambda k: k.draft([email], dry_run=dry_run, reason=reason), locked=True
+        )
         if outcomes:
-            return JSONResponse({"status": "drafted", "draft": outcomes[0].to_json()})
+            made = outcomes[0].to_json(body=True)
+            # The draft's fields at the top (the add-on reads them there) and under "draft".
+            return JSONResponse(
+                {**made, "status": "preview" if dry_run else "drafted", "draft": made}
+            )
         skip = skipped[0] if skipped else Skipped(email, "nothing to draft")
         return JSONResponse(
             {"status": "skipped", "email": email, "reason": skip.reason, "code": skip.code},
             status_code=409,
         )
+
+    # -- one contact: reason, never, history (issue 15) ---------------------------------
+
+    async def one_contact(request: Request) -> Response:
+        email = request.path_params["email"].strip().lower()
+        if not _EMAIL.fullmatch(email):
+            raise RequestError(400, "not an address")
+        found = await call(lambda k: k.contact(email), locked=True)
+        if found is None:
+            raise RequestError(404, f"{email} is not a contact")
+        return JSONResponse(found)
+
+    async def change_contact(request: Request) -> Response:
+        email = request.path_params["email"].strip().lower()
+        if not _EMAIL.fullmatch(email):
+            raise RequestError(400, "not an address")
+        doc = await body(request)
+        reason, never = doc.get("reason"), doc.get("never")
+        if reason is not None and not isinstance(reason, str):
+            raise RequestError(400, '"reason" must be a string ("" clears it)')
+        if never is not None and not isinstance(never, bool):
+            raise RequestError(400, '"never" must be true or false')
+        found = await call(
+            lambda k: k.contact(email, reason=reason, never=never, read_history=False),
+            locked=True,
+        )
+        if found is None:
+            raise RequestError(404, f"{email} is not a contact")
+        return JSONResponse(found)
 
     async def reminder(request: Request) -> Response:
         raw_id = request.path_params["id"]
@@ -389,6 +430,8 @@ def create_app(kizuna_factory: KizunaFactory, token: str, *, port: int | None = 
             Route("/api/contacts", contacts, methods=["GET"]),
             Route("/api/reminders", reminders, methods=["GET"]),
             Route("/api/drafts", drafts, methods=["POST"]),
+            Route("/api/contacts/{email}", one_contact, methods=["GET"]),
+            Route("/api/contacts/{email}", change_contact, methods=["POST"]),
             Route("/api/reminders/{id}", reminder, methods=["POST"]),
         ],
         middleware=[Middleware(Guard, token=token, port=port)],

@@ -263,3 +263,8 @@ def test_subjects_recall_the_shared_history_and_differ() -> None:
     taro = _draft(*PEOPLE[2], REASONS[3], "ja")[0].subject
     assert taro.startswith("ご無沙汰しております（") and "勉強会" in taro
     assert "Hello again" not in " ".join(subjects)
+
+
+def test_an_ask_in_the_users_words_is_never_a_mere_catch_up() -> None:
+    reason = Reason.of("I'm rebuilding my portfolio. | Would you look at two case studies?", "x")
+    assert reason.kind is AskKind.ADVICE

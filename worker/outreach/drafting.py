@@ -203,7 +203,9 @@ class Outreach:
         chosen: list[Contact] = []
         lang = self.config.user_language
         if emails:
-            index = {c.email: c for c in contact_index(self.config, self.store, now=now)}
+            index = {
+                c.email: c for c in contact_index(self.config, self.store, now=now, emails=emails)
+            }
             never = self.store.notes.never()
             for email in dict.fromkeys(e.strip().lower() for e in emails):
                 contact = index.get(email)
@@ -300,11 +302,13 @@ class Outreach:
                         opened.append(stack.enter_context(self.imap()))
                     return opened[0]
 
+                Histories(self.store, self.config.me).prefetch(chosen, client, now)
                 return [self._outcome(c, now, reason, client) for c in chosen], skipped
         with self.imap() as connection:
             folder = drafts_folder(connection)
             self.reconcile(connection, folder)
             chosen, skipped = self.select(emails, limit, now)
+            Histories(self.store, self.config.me).prefetch(chosen, lambda: connection, now)
             outcomes = []
             for contact in chosen:
                 outcome = self._outcome(contact, now, reason, lambda: connection)

@@ -27,7 +27,7 @@ from typing import Any
 
 import imapclient
 
-from worker.mail.history import read_history
+from worker.mail.history import PER_SIDE, read_histories
 from worker.model import Contact
 from worker.store import Store
 from worker.store.notes import ContactNote
@@ -121,6 +121,41 @@ class Histories:
         facts = history_facts(messages, email=contact.email, name=contact.name)
         return facts, note.history_key == history_key(contact)
 
+    def prefetch(
+        self,
+        contacts: list[Contact],
+        client: Callable[[], imapclient.IMAPClient],
+        now: datetime,
+    ) -> None:
+        """Read every stale history among ``contacts`` in one pass (each folder opened once)."""
+        stale = [c for c in contacts if not self.kept(c)[1]]
+        if not stale:
+            return
+        known: dict[str, dict[str, tuple[int, list[int]]]] = {}
+        for contact in stale:
+            places: dict[str, tuple[int, list[int]]] = {}
+            for folder, uid, uidvalidity, _mine in self.store.latest_with(
+                contact.email, self.me, PER_SIDE
+            ):
+                places.setdefault(folder, (uidvalidity, []))[1].append(uid)
+            known[contact.email] = places
+        read = read_histories(client(), self.store.known_folders(), known, self.me)
+        for contact in stale:
+            self._keep(contact, read.get(contact.email, []), now)
+
+    def _keep(self, contact: Contact, read: list[PastMessage], now: datetime) -> HistoryFacts:
+        excerpts = [excerpt(m) for m in read]
+        self.store.notes.save_history(
+            contact.email,
+            {"messages": excerpts},
+            key=history_key(contact),
+            why="first" if self.store.notes.get(contact.email).history is None else "new-mail",
+            now=now,
+        )
+        # From the excerpts, as every later draft will: one answer, fresh or kept.
+        messages = [from_excerpt(e) for e in excerpts]
+        return history_facts(messages, email=contact.email, name=contact.name)
+
     def facts(
         self,
         contact: Contact,
@@ -139,15 +174,6 @@ class Histories:
             return kept
         if client is None:
             return history_facts([], email=contact.email, name=contact.name)
-        read = read_history(client(), self.store.known_folders(), contact.email, self.me)
-        excerpts = [excerpt(m) for m in read]
-        self.store.notes.save_history(
-            contact.email,
-            {"messages": excerpts},
-            key=history_key(contact),
-            why="first" if self.store.notes.get(contact.email).history is None else "new-mail",
-            now=now,
-        )
-        # From the excerpts, as every later draft will: one answer, fresh or kept.
-        messages = [from_excerpt(e) for e in excerpts]
-        return history_facts(messages, email=contact.email, name=contact.name)
+        self.prefetch([contact], client, now)
+        kept, _ = self.kept(contact)
+        return kept or history_facts([], email=contact.email, name=contact.name)

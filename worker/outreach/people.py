@@ -45,7 +45,7 @@ def contact_document(
     """
     now = now or datetime.now(UTC)
     email = email.strip().lower()
-    index = {c.email: c for c in contact_index(config, store, now=now)}
+    index = {c.email: c for c in contact_index(config, store, now=now, emails=[email])}
     contact = index.get(email)
     if contact is None:
         return None
@@ -53,7 +53,7 @@ def contact_document(
         store.notes.set_reason(email, reason, now=now)
     if never is not None:
         store.notes.set_never(email, never, now=now)
-        contact = {c.email: c for c in contact_index(config, store, now=now)}[email]
+        contact = contact_index(config, store, now=now, emails=[email])[0]
     if read_history and imap is not None:
         histories = Histories(store, config.me)
         _, current = histories.kept(contact)

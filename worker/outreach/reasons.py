@@ -85,13 +85,16 @@ class Reason:
     def of(cls, text: str, source: str) -> Reason:
         """The reason ``text`` (one or two parts) from ``source``."""
         situation, ask = split_reason(text)
+        kind = classify_ask(situation, ask or None)
+        if ask and kind is AskKind.CATCH_UP:
+            kind = AskKind.ADVICE  # an ask in the user's own words is at least a question
         return cls(
             text=" ".join(text.split()),
             situation=situation,
             ask=ask,
             language=text_language(text),
             source=source,
-            kind=classify_ask(situation, ask or None),
+            kind=kind,
         )
 
 

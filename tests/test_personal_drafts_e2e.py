@@ -252,3 +252,20 @@ def test_history_is_read_again_when_new_mail_arrives(personal: Cli, dovecot: Dev
     history = again["history"]  # type: ignore[index]
     assert history["messages"] == 3 and history["read_because"] == "new-mail"
     assert history["register"]["formality"] == "formal"  # the latest greeting decides
+
+
+def test_history_reader_searches_where_the_index_cannot_say(dovecot: DevMail) -> None:
+    """No index (or a stale UIDVALIDITY): UID SEARCH in each folder, still read-only."""
+    from worker.mail.history import read_histories, read_history
+
+    fill(dovecot)
+    with dovecot.client() as client:
+        found = read_history(client, ["INBOX", "Sent"], "john@acme.com", [ME])
+        assert [m.direction.value for m in found] == ["out", "in", "out"]
+        assert found[0].body.startswith("Dear Mr. Smith,")
+        stale = read_histories(
+            client, ["INBOX", "Sent"], {"mary@gmail.com": {"INBOX": (1, [999])}}, [ME]
+        )["mary@gmail.com"]
+        assert [m.direction.value for m in stale] == ["in"]  # searched INBOX, not UID 999
+        client.select_folder("INBOX", readonly=True)
+        assert len(client.search(["UNSEEN"])) == 4

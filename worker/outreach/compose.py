@@ -1,5 +1,8 @@
 """Render reconnection and thank-you drafts from Jinja2 templates.
 
+This module is long because it documents every template variable beside the
+code that fills it: users edit the templates, and this is their reference.
+
 Templates
 ---------
 The defaults ship inside the package as ``worker.defaults.templates`` (the

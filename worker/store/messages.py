@@ -1,5 +1,8 @@
 """The tables ``folders``, ``messages`` and ``recipients``: scan cursors, writes, staging, bulk load.
 
+This module is long because it is the one owner of the message tables: every
+statement on them (the scan's writes and the few reads above it) lives here.
+
 A big scan's helper process writes into a :class:`Staging` database of its
 own; only the scanning process writes the state, copying staged batches in
 with :meth:`MessagesMixin.merge_staged`. A first scan is a *bulk load*: the

@@ -11,7 +11,6 @@ import json
 import sqlite3
 from collections.abc import Callable
 
-from worker.store.notes import create_table as _create_notes
 from worker.store.rows import content_key
 from worker.store.timecodec import decode_stamp, encode_stamp
 
@@ -197,7 +196,20 @@ def _m8_no_job_store(db: sqlite3.Connection) -> None:
 def _m10_contact_notes(db: sqlite3.Connection) -> None:
     # Standing reasons, "never" and the history read from past mail, per contact
     # (worker.store.notes). Numbered after the social helper's step 9 at merge.
-    _create_notes(db)
+    db.execute(
+        """
+        CREATE TABLE contact_notes (
+            email TEXT PRIMARY KEY,
+            reason TEXT,
+            never INTEGER NOT NULL DEFAULT 0,
+            history TEXT,
+            history_key TEXT,
+            history_at TEXT,
+            history_why TEXT,
+            updated_at TEXT NOT NULL
+        )
+        """
+    )
 
 
 #: Registered schema migrations, applied in order, each in its own transaction.

@@ -13,6 +13,8 @@ One row per contact address (lower case), made on first use:
 ``history_at``    when it was read (a stamp, :mod:`.timecodec`)
 ``history_why``   why it was read then: ``first``, ``new-mail`` or ``rules``
 ``updated_at``    the last change of the row (a stamp)
+
+The table is made by the migration "contact-notes" (:mod:`.migrations`).
 """
 
 from __future__ import annotations
@@ -28,25 +30,7 @@ from worker.store.timecodec import decode_stamp, encode_stamp
 if TYPE_CHECKING:
     from worker.store.db import Database
 
-__all__ = ["ContactNote", "Notes", "create_table"]
-
-
-def create_table(db: sqlite3.Connection) -> None:
-    """The migration step that makes the table (registered in :mod:`.migrations`)."""
-    db.execute(
-        """
-        CREATE TABLE contact_notes (
-            email TEXT PRIMARY KEY,
-            reason TEXT,
-            never INTEGER NOT NULL DEFAULT 0,
-            history TEXT,
-            history_key TEXT,
-            history_at TEXT,
-            history_why TEXT,
-            updated_at TEXT NOT NULL
-        )
-        """
-    )
+__all__ = ["ContactNote", "Notes"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,8 @@
 """The local API and dashboard page as a Starlette application.
 
+This module is long because each route is a small handler next to its
+checks; the work is in :class:`worker.core.Kizuna`.
+
 Routes (every one behind :class:`Guard`; see ``CONTRACT.md``, "Local API and page"):
 
 ``GET  /login?token=T``        sets the session cookie, redirects to ``/``
@@ -7,8 +10,12 @@ Routes (every one behind :class:`Guard`; see ``CONTRACT.md``, "Local API and pag
 ``GET  /static/<file>``        page.js, page.css, i18n.json
 ``GET  /api/contacts``         ``?dormant=true``: as ``kizuna contacts [--dormant] --json``
 ``GET  /api/reminders``        as ``kizuna reminders --json`` (each with ``id``)
-``POST /api/drafts``           ``{"email"}``: 200 ``{"status": "drafted", "draft": {...}}``
-                               or 409 ``{"status": "skipped", "reason", "code"}``
+``POST /api/drafts``           ``{"email", "dry_run"?, "reason"?}``: 200 with the draft's
+                               ``email, subject, body, language, warnings`` at the top and
+                               under ``"draft"``, ``"status": "drafted"|"preview"``; or 409
+                               ``{"status": "skipped", "reason", "code"}``
+``GET  /api/contacts/<email>`` as ``kizuna contact EMAIL --json`` (reason, never, history)
+``POST /api/contacts/<email>`` ``{"reason"?, "never"?}``: store them, answer as the GET
 ``POST /api/reminders/<id>``   ``{"status": "done"|"dismissed"}`` or ``{"snooze_days": N}``
 
 Errors are JSON ``{"error": "..."}``: 400 bad body, 401 no or wrong token, 403

@@ -99,7 +99,8 @@ PEOPLE = [
 ]
 REASON = {
     "en": "I am moving into product design and would love your view on it.",
-    "ja": "プロダクトデザインの仕事に移ろうとしていて、ご意見を伺えればと思っています。",
+    "ja": "この春から、プロダクトデザインの仕事に移ろうとしています。"
+    "｜もしよろしければ、一度ご意見を伺えませんでしょうか。",
 }
 # A standing reason for one person: the situation, then what I'd like from *her*.
 ALICE_REASON = (

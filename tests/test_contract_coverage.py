@@ -76,8 +76,8 @@ def test_max_drafts_per_run_caps_even_a_larger_limit(dovecot: DevMail, tmp_path:
 @pytest.mark.parametrize(
     ("setting", "who", "marker"),
     [
-        ("en", "taro@example.jp", "no pressure"),  # auto would write Japanese
-        ("ja", "alice@example.net", "ご無沙汰しております"),  # auto would write English
+        ("en", "taro@example.jp", "Hi Yamada-san,"),  # auto would write Japanese
+        ("ja", "alice@example.net", "お久しぶりです"),  # auto would write English
     ],
     ids=["en", "ja"],
 )

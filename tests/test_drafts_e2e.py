@@ -39,13 +39,15 @@ def test_drafts_land_in_drafts_with_exact_headers_and_text(drafting: Cli, doveco
         assert msg["Content-Transfer-Encoding"] == "quoted-printable"
         body = msg.get_content()
         if to == "alice@example.net":
-            assert body.startswith("Hi Alice,")
+            assert body.startswith("Hello Alice,")  # the history greeted "Hello,"
             assert REASON in body and "Berlin conference" in body
-            assert "no pressure" in body
+            assert "don't worry" in body  # the way out
+            assert '"Berlin conference"' not in body  # a topic in words, never a quoted subject
         else:
             assert msg["To"].addresses[0].display_name == "山田 太郎"
             assert body.startswith("山田さん")  # family name + さん, no mojibake
-            assert "勉強会の資料" in body and "お気遣いなく" in body
+            assert "勉強会の資料" in body and "気にしないでください" in body
+            assert "お気遣いなく" not in body and "つながれ" not in body
             assert "\ufffd" not in body
 
 
@@ -62,8 +64,11 @@ def test_second_run_writes_nothing_and_contacts_show_pending(
 
 
 def test_dry_run_writes_nothing(drafting: Cli, dovecot: DevMail) -> None:
-    shown = drafting.json("draft", "--dry-run")
-    assert len(shown) == 2 and all("body" in d and d["warnings"] == [] for d in shown)
+    shown = {d["email"]: d for d in drafting.json("draft", "--dry-run")}
+    assert len(shown) == 2 and all("body" in d for d in shown.values())
+    assert shown["alice@example.net"]["warnings"] == []  # Kizuna's own text raises nothing
+    # The configured reason is English; the draft to 山田さん is Japanese: say so.
+    assert [w for w in shown["taro@example.jp"]["warnings"] if "English" in w]
     text = drafting("draft", "--dry-run")
     assert "nothing was written" in text.stdout and "Subject:" in text.stdout
     assert drafts_with_flags(dovecot) == []
@@ -151,7 +156,7 @@ def test_neomutt_shows_the_japanese_draft(drafting: Cli, dovecot: DevMail, tmp_p
             screen = subprocess.run(
                 ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True
             ).stdout
-        assert "山田さん" in screen and "ご無沙汰しております" in screen, screen
+        assert "山田さん" in screen and "お久しぶりです" in screen, screen
     finally:
         subprocess.run(["tmux", "kill-session", "-t", session], check=False)
 

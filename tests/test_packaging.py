@@ -79,7 +79,7 @@ def test_installed_wheel_runs_away_from_the_checkout(wheel: Path, tmp_path: Path
         "from worker.config import parse_config\n"
         f"assert worker.__file__.startswith({str(target)!r}), worker.__file__\n"
         "parse_config(tomllib.loads(r.files('worker.defaults').joinpath('config.example.toml').read_text()))\n"
-        "c = Contact('a@x.example', '山田 太郎', None, datetime(2015,1,1,tzinfo=UTC), None, None, 1, 1)\n"
+        "c = Contact('a@gmail.com', '山田 太郎', None, datetime(2015,1,1,tzinfo=UTC), None, None, 1, 1)\n"
         "d = render_reconnection(c, Profile('Me', 'why'), 'ja', datetime.now(UTC))\n"
         "print(d.body.splitlines()[0])\n"
     )

@@ -295,7 +295,8 @@ def test_introduction_request_is_not_a_fixed_call() -> None:
     req = request_for(classify_ask("Could you introduce me to your CEO?"), "en")
     assert "introduc" in req.request and "call" not in req.request
     assert "20-minute" not in req.request
-    assert "no pressure" in req.exit and "stay in touch" in req.exit
+    assert "don't worry" in req.exit and "stay in touch" in req.exit
+    assert "—" not in req.request + req.exit  # no em-dash pile-ups
 
 
 def test_each_kind_has_words_at_both_japanese_levels() -> None:
@@ -310,3 +311,14 @@ def test_each_kind_has_words_at_both_japanese_levels() -> None:
             r"存じ|申し上げ|させていただけませんでしょうか", polite.request + polite.exit
         )
     assert "いつか" in request_for("work", "ja", "formal").exit  # the seed's exit line
+
+
+def test_requests_wording_fixed_by_issue_15() -> None:
+    """No em-dashes, no 「またつながれたら」 (reads as 繋がれる), one level per Japanese table."""
+    for kind in AskKind:
+        for language, level in (("en", "polite"), ("ja", "formal"), ("ja", "polite")):
+            req = request_for(kind, language, level)
+            text = req.request + req.exit
+            assert "—" not in text and "つながれ" not in text
+            if level == "polite":
+                assert "いたし" not in text and "存じ" not in text

@@ -109,6 +109,7 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int) -> None:
       kizuna scan                 index who you wrote with, and when
       kizuna contacts --dormant   the ties that went quiet
       kizuna draft                reconnection drafts into your Drafts folder
+      kizuna contact EMAIL        one contact: your reason, your shared history
       kizuna run                  the daemon: replies, thank-yous, reminders
     """
     level = logging.WARNING - 10 * min(verbose, 2)
@@ -194,26 +195,47 @@ def _contact_row(c: Contact, now: datetime) -> list[str]:
     type=click.IntRange(min=0),
     help="At most N drafts (never more than outreach.max_drafts_per_run).",
 )
+@click.option(
+    "--reason",
+    metavar="TEXT",
+    help="Why you write, for these drafts only (needs --to; 'situation | ask' for two parts).",
+)
 @click.option("--dry-run", is_flag=True, help="Show the drafts and their warnings; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the drafts as JSON.")
 @pass_context
 def draft(
-    ctx: Context, emails: tuple[str, ...], limit: int | None, dry_run: bool, as_json: bool
+    ctx: Context,
+    emails: tuple[str, ...],
+    limit: int | None,
+    reason: str | None,
+    dry_run: bool,
+    as_json: bool,
 ) -> None:
     """Write reconnection drafts into your Drafts folder.
 
     Without --to: the top dormant contacts, real past ties first. A contact
-    with a draft already pending never gets a second one. Review the drafts
-    in your mail client, edit, send.
+    with a draft already pending never gets a second one. Each draft reads
+    your last few messages with the contact (read-only) to greet them as you
+    did and recall what you shared. Review the drafts in your mail client,
+    edit, send.
 
-    Example: kizuna draft --to old.friend@example.com --dry-run
+    \b
+    Examples:
+      kizuna draft --to old.friend@example.com --dry-run
+      kizuna draft --to a@example.com --to b@example.com --reason "I moved to Lisbon. | Coffee?"
     """
-    outcomes, skipped = ctx.kizuna().draft(emails, limit=limit, dry_run=dry_run)
+    from worker.outreach.wording import draft_warning
+
+    if reason is not None and not emails:
+        raise click.UsageError("--reason needs --to: it is the reason for these drafts only")
+    kizuna = ctx.kizuna()
+    outcomes, skipped = kizuna.draft(emails, limit=limit, dry_run=dry_run, reason=reason)
+    lang = kizuna.config.user_language
     for skip in skipped:
-        click.echo(f"kizuna: skipped {skip.email}: {skip.reason}", err=True)
+        click.echo(_skipped_line(skip.email, skip.reason, lang), err=True)
     for outcome in outcomes:
         for warning in outcome.warnings:
-            click.echo(f"kizuna: warning: draft for {outcome.email}: {warning}", err=True)
+            click.echo(draft_warning(outcome.email, warning, lang), err=True)
     if as_json:
         emit_json([o.to_json(body=dry_run) for o in outcomes])
         return
@@ -221,7 +243,7 @@ def draft(
         for outcome in outcomes:
             click.echo(f"To: {outcome.email}\nSubject: {outcome.subject}\n\n{outcome.body}")
             for warning in outcome.warnings:
-                click.echo(f"[tone] {warning}")
+                click.echo(f"[!] {warning}")
             click.echo("-" * 60)
         click.echo(f"{len(outcomes)} draft(s) shown; nothing was written (--dry-run).")
         return
@@ -308,6 +330,67 @@ class _ImportProgress:
     def finish(self) -> None:
         if self.drawn:
             click.echo("", err=True)
+
+
+def _skipped_line(email: str, why: str, language: str) -> str:
+    if language == "ja":
+        return f"kizuna: {email} は作成しませんでした：{why}"
+    return f"kizuna: skipped {email}: {why}"
+
+
+@cli.command()
+@click.argument("email")
+@click.option(
+    "--reason",
+    metavar="TEXT",
+    help="Keep TEXT as your reason for writing to them ('' clears; 'situation | ask').",
+)
+@click.option("--never", "never", flag_value=True, default=None, help="Never propose them.")
+@click.option("--again", "never", flag_value=False, help="Propose them again (undoes --never).")
+@click.option("--json", "as_json", is_flag=True, help="Print the contact as JSON.")
+@pass_context
+def contact(
+    ctx: Context, email: str, reason: str | None, never: bool | None, as_json: bool
+) -> None:
+    """One contact and what Kizuna knows of your shared history.
+
+    Reads your last few messages with them (read-only) when new mail came
+    since the last look. --reason keeps a standing reason used by every later
+    draft to them (CLI, page, add-on); write it in the draft's language, and
+    give it two parts, your situation and what you'd like from them, as
+    "situation | ask". --never stops proposing them, as policy.exclude does.
+
+    \b
+    Examples:
+      kizuna contact old.friend@example.com --json
+      kizuna contact taro@example.jp --reason "転職を考えています。｜ご意見を伺えませんか。"
+      kizuna contact boss@example.com --never
+    """
+    doc = ctx.kizuna().contact(email, reason=reason, never=never)
+    if doc is None:
+        raise KizunaError(f"{email.strip().lower()} is not a contact (no personal mail both ways)")
+    if as_json:
+        emit_json(doc)
+        return
+    history = doc.get("history")
+    facts = history if isinstance(history, dict) else {}
+    register = facts.get("register") if isinstance(facts.get("register"), dict) else {}
+    thread = facts.get("thread") if isinstance(facts.get("thread"), dict) else {}
+    rows = [
+        ("email", doc["email"]),
+        ("name", doc["name"] or "-"),
+        ("last contact", doc["last_contact"] or "-"),
+        ("sent / received", f"{doc['sent_count']} / {doc['received_count']}"),
+        ("status", doc["status"] or ("never" if doc["never"] else "-")),
+        ("reason", doc["reason"] or "-"),
+        ("language", facts.get("language") or "-"),
+        ("register", (register or {}).get("formality") or "-"),
+        ("organization", facts.get("organization") or doc.get("organization") or "-"),
+        ("main thread", (thread or {}).get("subject") or "-"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    for key, value in rows:
+        click.echo(f"{key.ljust(width)}  {value}")
 
 
 @cli.group()

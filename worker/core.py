@@ -157,12 +157,46 @@ class Kizuna:
         limit: int | None = None,
         dry_run: bool = False,
         now: datetime | None = None,
+        reason: str | None = None,
     ) -> tuple[list[DraftOutcome], list[Skipped]]:
-        """Reconnection drafts into Drafts for the top dormant contacts (or those named)."""
+        """Reconnection drafts into Drafts for the top dormant contacts (or those named).
+
+        ``reason``: the reason for these drafts only (named contacts only).
+        """
         from worker.outreach.drafting import Outreach  # templates load only when drafting
 
         return Outreach(self.config, self.store, self.imap).run(
-            emails, limit=limit, dry_run=dry_run, now=now
+            emails, limit=limit, dry_run=dry_run, now=now, reason=reason
+        )
+
+    # -- one contact (kizuna contact, the page's preview) ---------------------------------
+
+    def contact(
+        self,
+        email: str,
+        *,
+        reason: str | None = None,
+        never: bool | None = None,
+        read_history: bool = True,
+        now: datetime | None = None,
+    ) -> dict[str, object] | None:
+        """One contact's JSON object plus ``reason`` and ``history``; None when not a contact.
+
+        ``reason`` stores a standing reason (``""`` clears it); ``never`` True
+        stops proposing them, False undoes it. With ``read_history`` a stale or
+        missing history is read from the server (read-only) first.
+        """
+        from worker.outreach.people import contact_document
+
+        return contact_document(
+            self.config,
+            self.store,
+            self.imap,
+            email,
+            reason=reason,
+            never=never,
+            read_history=read_history,
+            now=now,
         )
 
     # -- replies and reminders ---------------------------------------------------------

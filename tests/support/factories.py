@@ -120,6 +120,7 @@ def sample_mailbox(server: DevMail) -> None:
             "=?UTF-8?B?5bGx55SwIOWkqumDjg==?= <taro@example.jp>",
             "=?UTF-8?B?5YuJ5by35Lya44Gu6LOH5paZ?=",
             "Mon, 04 Jan 2014 10:00:00 +0900",
+            body="山田さん\r\n\r\n勉強会の資料をお送りします。\r\nよろしくお願いします。\r\n",
         ),
     )
     w(
@@ -129,6 +130,7 @@ def sample_mailbox(server: DevMail) -> None:
             "me@example.com",
             "=?UTF-8?B?UmU6IOWLieW8t+S8muOBruizh+aWmQ==?=",
             "Tue, 05 Jan 2014 10:00:00 +0900",
+            body="ありがとうございます。拝見します。\r\n",
         ),
     )
     w(

@@ -48,12 +48,12 @@ from worker.mail.replyparse import Reply, first_line, parse_reply
 from worker.model import Contact
 from worker.outreach.compose import Profile
 from worker.outreach.drafting import Outreach
-from worker.outreach.language import LANGUAGES
 from worker.store import Store
 from worker.store.reconnections import ReconnectionKind, Reconnections, ReconnectionStatus
 from worker.store.reminders import Reminder, ReminderKind, Reminders
 from worker.store.timecodec import decode_time
 from worker.words.gifts import sounds_tired
+from worker.words.language import LANGUAGES
 from worker.words.tone import warning_text
 
 __all__ = [

@@ -1,5 +1,8 @@
 """Render reconnection and thank-you drafts from Jinja2 templates.
 
+This module is long because it documents every template variable beside the
+code that fills it: users edit the templates, and this is their reference.
+
 Templates
 ---------
 The defaults ship inside the package as ``worker.defaults.templates`` (the
@@ -18,22 +21,53 @@ of blank lines collapse to one (so optional ``{% if %}`` paragraphs leave no
 gaps) and the body ends with a single newline.
 
 Variables (all always defined; missing data is ``""`` or ``None``, and
-undefined names are an error, :class:`jinja2.StrictUndefined`):
+undefined names are an error, :class:`jinja2.StrictUndefined`). Every template:
 
 =================  ==========================================================
 ``language``       ``"en"`` or ``"ja"``
 ``name``           the contact's display name, cleaned (may be ``""``)
 ``email``          the contact's address
-``addressee``      who to greet: ``"Jane"`` (en), ``"山田さん"`` (ja, and en
-                   for a Japanese name), or ``""`` when unknown
+``addressee``      the person as the greeting names them, never with a
+                   company: ``"Mr. Smith"``, ``"Mary"``, ``"Yamada-san"``
+                   (en), ``"山田様"``, ``"太郎さん"`` (ja); ``""`` when unknown
 ``last_subject``   the last subject, without ``Re:``/``Fwd:``, shortened (``""``)
 ``elapsed``        :func:`elapsed_in_words` from ``last_contact`` to ``now``
                    (``""`` when unknown; ``""`` in thank-you templates)
 ``first_year``     the year of ``first_contact`` (``None`` when unknown)
-``reason``         :attr:`Profile.reason`, ending in a full stop (may be ``""``)
+``reason``         the draft's whole reason as one sentence (may be ``""``)
 ``display_name``   :attr:`Profile.display_name`
 ``signature``      :attr:`Profile.signature` (defaults to the display name)
 ``subject``        thank-you only: the ``Re:`` subject, see :func:`re_subject`
+=================  ==========================================================
+
+Reconnection templates also get (see :func:`reconnection_context`), each
+worded from the shared history (:mod:`worker.words`), in the draft's
+language and register, chosen per contact among several phrasings:
+
+=================  ==========================================================
+``subject_line``   the subject: who you are to them, through what you shared
+                   (``Sam Carter (Berlin conference): a question``,
+                   ``ご無沙汰しております（勉強会でお世話になったSam Carterです）``)
+``greeting``       the first line: ``Dear Mr. Smith,``, ``Hi Mary,``,
+                   ``Hello,``, ``山田様``; ``""`` (ja) when no name is known
+``formal``         True for a formal history (Dear/様), False for a casual one
+``opening``        the warm first sentence(s), never an apology: ``I hope
+                   you're well.``; ``ご無沙汰しております。勉強会でお世話に
+                   なりましたSam Carterです。``
+``last_wrote``     when (and about what) you last wrote, in words, never a
+                   quoted subject: ``We last wrote in spring 2016, about the
+                   Berlin conference.``
+``wellbeing``      ja: ``お変わりなくお過ごしでしょうか。``/``お元気ですか。``; en ``""``
+``situation``      your situation, the reason's first part (``""`` without a reason)
+``ask``            what you'd like from them, the reason's second part, as
+                   you wrote it (``""`` when the reason has one part)
+``request``        Kizuna's request sentence for what the reason asks
+                   (:mod:`worker.words.requests`), used when ``ask`` is ``""``
+``exit``           the graceful way out that fits the request
+``closing``        the closing line: ``Best regards,``/``Best,``,
+                   ``何卒よろしくお願いいたします。``/``どうぞよろしくお願いします。``
+``topic``          the shared topic in words (``the Berlin conference``) or ``""``
+``when``           when you last wrote in words (``in spring 2016``) or ``""``
 =================  ==========================================================
 
 A missing template, a syntax error, an undefined variable or a rendered text
@@ -56,12 +90,19 @@ import jinja2
 
 from worker.errors import TemplateError
 from worker.model import Contact
-from worker.outreach.language import (
-    LANGUAGES,
-    english_first_name,
-    is_japanese_text,
-    japanese_honorific_name,
+from worker.outreach.reasons import Reason, sentence
+from worker.words.history import HistoryFacts, history_facts
+from worker.words.language import LANGUAGES, choose
+from worker.words.names import parse_name
+from worker.words.phrasing import (
+    japanese_opening,
+    last_wrote,
+    subject_line,
+    topic_words,
+    when_words,
 )
+from worker.words.register import Formality, Register, addressee, closing, greeting_line
+from worker.words.requests import AskKind, request_for
 
 if TYPE_CHECKING:
     from worker.config import Config
@@ -75,6 +116,8 @@ __all__ = [
     "render_template",
     "re_subject",
     "base_context",
+    "reconnection_context",
+    "kizuna_text",
     "check_language",
     "elapsed_in_words",
 ]
@@ -98,11 +141,13 @@ _SENTENCE_END = tuple(".!?。！？…」』)）")
 class Profile:
     """Who writes and why: from ``[account] display_name`` and ``[outreach] reason``.
 
+    ``reason`` is the configured reason, one text or a table by language
+    (:func:`worker.outreach.reasons.pick_reason` chooses per draft).
     ``signature`` defaults to ``display_name`` when left empty.
     """
 
     display_name: str
-    reason: str
+    reason: str | Mapping[str, str]
     signature: str = ""
 
     def __post_init__(self) -> None:
@@ -115,11 +160,7 @@ class Profile:
         account = config.account
         return cls(
             display_name=account.display_name or account.addresses[0],
-            reason=(
-                config.outreach.reason
-                if isinstance(config.outreach.reason, str)
-                else next(iter(config.outreach.reason.values()), "")
-            ),
+            reason=config.outreach.reason,
             signature=config.outreach.signature,
         )
 
@@ -248,21 +289,17 @@ def _clean_last_subject(subject: str) -> str:
     return core
 
 
-def _sentence(text: str) -> str:
-    """``text`` stripped, with a full stop added when it has no end mark."""
-    cleaned = " ".join(text.split())
-    if cleaned and not cleaned.endswith(_SENTENCE_END):
-        # The reason's own script decides: an English reason in a Japanese
-        # draft still ends with ".".
-        cleaned += "。" if is_japanese_text(cleaned) else "."
-    return cleaned
+def _config_reason(profile: Profile, language: str) -> str:
+    """The configured reason for ``language`` (the other language's when it has none)."""
+    if isinstance(profile.reason, str):
+        return profile.reason
+    return profile.reason.get(language) or next(iter(profile.reason.values()), "")
 
 
-def _addressee(name: str, language: str) -> str:
-    honorific = japanese_honorific_name(name)
-    if language == "ja":
-        return honorific or ""
-    return english_first_name(name) or honorific or ""
+def _plain_addressee(name: str, email: str, language: str) -> str:
+    """The person, addressed casually (さん, given name): no company is ever a name."""
+    person = parse_name(name, email)
+    return addressee(Register(Formality.CASUAL, "さん"), person, language) or ""
 
 
 def _utc(value: datetime) -> datetime:
@@ -275,11 +312,11 @@ def base_context(contact: Contact, profile: Profile, language: str) -> dict[str,
         "language": language,
         "name": name,
         "email": contact.email,
-        "addressee": _addressee(name, language),
+        "addressee": _plain_addressee(name, contact.email, language),
         "last_subject": _clean_last_subject(contact.last_subject),
         "elapsed": "",
         "first_year": _utc(contact.first_contact).year if contact.first_contact else None,
-        "reason": _sentence(profile.reason),
+        "reason": sentence(_config_reason(profile, language)),
         "display_name": _one_line(profile.display_name),
         "signature": profile.signature.strip(),
     }
@@ -349,16 +386,127 @@ def elapsed_in_words(start: datetime, end: datetime, language: str) -> str:
 # --- public renderers ---------------------------------------------------------
 
 
+_EN_HOPES = {
+    True: (
+        "I hope you are well.",
+        "I hope this note finds you well.",
+        "I hope all is well with you.",
+    ),
+    False: ("I hope you're well.", "I hope all is well with you.", "I hope this finds you well."),
+}
+_JA_WELLBEING = {
+    True: ("お変わりなくお過ごしでしょうか。", "その後、お変わりありませんでしょうか。"),
+    False: ("お元気ですか。", "その後、お変わりありませんか。"),
+}
+# The subject's short purpose, by what the reason asks (English only: a
+# Japanese subject introduces the sender through the shared context).
+_EN_PURPOSE = {
+    AskKind.ADVICE: "a question",
+    AskKind.INTRODUCTION: "a small favour",
+    AskKind.WORK: "an idea for working together",
+    AskKind.MEETING: "",
+    AskKind.CATCH_UP: "",
+}
+
+
+def reconnection_context(
+    contact: Contact,
+    profile: Profile,
+    language: str,
+    now: datetime,
+    *,
+    facts: HistoryFacts,
+    reason: Reason | None,
+) -> dict[str, object]:
+    """Every variable of a reconnection template (module docstring), from the shared history.
+
+    ``facts`` is what past mail says (:func:`worker.words.history.history_facts`);
+    ``reason`` the draft's reason (:func:`worker.outreach.reasons.pick_reason`), or None.
+    """
+    check_language(language)
+    context = base_context(contact, profile, language)
+    key = contact.email
+    register = facts.register
+    person = facts.name if facts.name.is_person else parse_name(contact.name, contact.email)
+    sender = _one_line(profile.display_name)
+    ja = language == "ja"
+    last = facts.last or contact.last_contact
+    topic = facts.topic
+    words = topic_words(topic, language) if topic else None
+    if ja:
+        # The opening names the shared topic when it can; then "when" needs no topic again.
+        opening = japanese_opening(register, sender, topic if words else None)
+        wrote = last_wrote(language, register, key, last, now, None if words else topic)
+        wellbeing = choose(_JA_WELLBEING[register.formal], key, "wellbeing")
+    else:
+        opening = choose(_EN_HOPES[register.formal], key, "opening")
+        wrote = last_wrote(language, register, key, last, now, topic)
+        wellbeing = ""
+    kind = reason.kind if reason else AskKind.CATCH_UP
+    level = "formal" if register.formal else "polite"
+    request = request_for(kind, language, level)
+    purpose = "" if ja else _EN_PURPOSE[kind]
+    name_line = greeting_line(register, person, language) or ""
+    context.update(
+        {
+            "addressee": addressee(register, person, language) or "",
+            "reason": reason.situation + (" " + reason.ask if reason.ask else "") if reason else "",
+            "subject_line": subject_line(
+                language, register, key, sender, topic=topic, purpose=purpose
+            ),
+            "greeting": name_line,
+            "formal": register.formal,
+            "opening": opening,
+            "last_wrote": wrote,
+            "wellbeing": wellbeing,
+            "situation": reason.situation if reason else "",
+            "ask": reason.ask if reason else "",
+            "request": request.request,
+            "exit": request.exit,
+            "closing": closing(register, language, key),
+            "topic": words or "",
+            "when": when_words(last, now, language) if last else "",
+        }
+    )
+    if last is not None:
+        context["elapsed"] = elapsed_in_words(last, now, language)
+    return context
+
+
+def kizuna_text(
+    context: Mapping[str, object], language: str, override_dir: Path | None = None
+) -> list[str]:
+    """The lines of a reconnection draft that are Kizuna's (or the template's), not the user's.
+
+    The template rendered without the user's words (reason, situation, ask):
+    what is left is Kizuna's text, which the tone checker leaves alone.
+    """
+    bare = dict(context, reason="", situation="", ask="")
+    draft = render_template(template_name("reconnection", language), bare, language, override_dir)
+    lines = [draft.subject, *draft.body.split("\n")]
+    return [line.strip() for line in lines if line.strip()]
+
+
 def render_reconnection(
     contact: Contact,
     profile: Profile,
     language: str,
     now: datetime,
     override_dir: Path | None = None,
+    *,
+    facts: HistoryFacts | None = None,
+    reason: Reason | None = None,
 ) -> Draft:
-    """The reconnection draft for ``contact`` (template ``reconnection_<language>.txt.j2``)."""
+    """The reconnection draft for ``contact`` (template ``reconnection_<language>.txt.j2``).
+
+    Without ``facts`` (no history read), the history is what the contact
+    index knows; without ``reason``, the configured one for ``language``.
+    """
     check_language(language)
-    context = base_context(contact, profile, language)
-    if contact.last_contact is not None:
-        context["elapsed"] = elapsed_in_words(contact.last_contact, now, language)
+    if facts is None:
+        facts = history_facts([], email=contact.email, name=contact.name)
+    if reason is None:
+        configured = _config_reason(profile, language)
+        reason = Reason.of(configured, "config") if configured.strip() else None
+    context = reconnection_context(contact, profile, language, now, facts=facts, reason=reason)
     return render_template(template_name("reconnection", language), context, language, override_dir)

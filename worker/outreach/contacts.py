@@ -28,10 +28,10 @@ from typing import Any
 
 from worker.config import Config
 from worker.model import Contact, SocialSource
-from worker.outreach.language import is_japanese_text
 from worker.store import Store
 from worker.store.reconnections import Reconnection, ReconnectionStatus
 from worker.store.social import SocialPerson
+from worker.words.language import is_japanese_text
 
 __all__ = ["tie_score", "rank_dormant", "contact_index", "status_text"]
 
@@ -148,9 +148,19 @@ def _social_fields(people: list[SocialPerson]) -> dict[str, Any]:
 
 
 def contact_index(
-    config: Config, store: Store, *, dormant: bool = False, now: datetime | None = None
+    config: Config,
+    store: Store,
+    *,
+    dormant: bool = False,
+    now: datetime | None = None,
+    emails: Iterable[str] | None = None,
 ) -> list[Contact]:
-    """The contact index, most dormant (oldest last contact) first; ``dormant``: only those."""
+    """The contact index, most dormant (oldest last contact) first; ``dormant``: only those.
+
+    A contact the user set to "never" (``kizuna contact EMAIL --never``) is
+    excluded as ``policy.exclude`` would. ``emails``: only these addresses
+    (each looked up on its own: fast on a big mailbox).
+    """
     now = now or datetime.now(UTC)
     policy = config.policy
     cutoff = now - timedelta(days=policy.dormant_after_days)
@@ -160,8 +170,17 @@ def contact_index(
     }
     social = store.social.by_contact()
     result = []
-    for contact in store.contacts(config.me, policy.max_recipients):
-        excluded = policy.is_excluded(contact.email)
+    never = store.notes.never()
+    if emails is None:
+        found = store.contacts(config.me, policy.max_recipients)
+    else:
+        found = [
+            c
+            for email in dict.fromkeys(e.strip().lower() for e in emails)
+            for c in store.contacts(config.me, policy.max_recipients, email=email)
+        ]
+    for contact in found:
+        excluded = policy.is_excluded(contact.email) or contact.email in never
         is_dormant = (
             contact.last_contact is not None and contact.last_contact < cutoff and not excluded
         )

@@ -9,9 +9,10 @@ recorded is found again instead of written twice.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -30,10 +31,18 @@ from worker.mail.drafts import (
 from worker.mail.imap import ImapOpener
 from worker.mail.rules import parse_headers
 from worker.model import Contact
-from worker.outreach.compose import Draft, Profile, render_reconnection
+from worker.outreach.compose import (
+    Draft,
+    Profile,
+    kizuna_text,
+    reconnection_context,
+    render_template,
+    template_name,
+)
 from worker.outreach.contacts import contact_index, rank_dormant
-from worker.outreach.language import choose_language
-from worker.outreach.tone import check_tone
+from worker.outreach.history import Histories
+from worker.outreach.reasons import pick_reason
+from worker.outreach.wording import note_text, skip_text
 from worker.store import Store
 from worker.store.reconnections import (
     ACTIVE,
@@ -41,6 +50,9 @@ from worker.store.reconnections import (
     ReconnectionStatus,
 )
 from worker.store.timecodec import encode_time
+from worker.words.history import HistoryFacts
+from worker.words.language import draft_language
+from worker.words.tone import check_tone, warning_text
 
 __all__ = ["DraftOutcome", "Skipped", "Outreach"]
 
@@ -76,9 +88,10 @@ class DraftOutcome:
 
 @dataclass(frozen=True)
 class Skipped:
-    """A contact not drafted: why (for people) and a stable ``code`` (for programs).
+    """A contact not drafted: why (for people, in the user's language) and a stable ``code``.
 
-    Codes: ``not-contact``, ``excluded``, ``pending``, ``sent``, ``declined``, ``limit``.
+    Codes: ``not-contact``, ``excluded``, ``never``, ``pending``, ``sent``,
+    ``declined``, ``limit``.
     """
 
     email: str
@@ -163,20 +176,17 @@ class Outreach:
         """
         reasons: dict[str, tuple[str, bool, str]] = {}
         window = timedelta(days=self.config.policy.declined_days)
+        lang = self.config.user_language
         for row in self.store.reconnections.list():
             email, status = row.email, row.status
             if status in ACTIVE:
-                why = (
-                    "reconnection sent, waiting for a reply"
-                    if status == "sent"
-                    else "a reconnection draft is already pending"
-                )
-                reasons[email] = (why, False, "sent" if status == "sent" else "pending")
+                code = "sent" if status == "sent" else "pending"
+                reasons[email] = (skip_text(code, lang), False, code)
             elif status == ReconnectionStatus.DECLINED and email not in reasons:
                 until = row.updated_at + window
                 if until > now:
                     reasons[email] = (
-                        f"you deleted the last draft unsent; not again before {until.date()}",
+                        skip_text("declined", lang, until=until.date()),
                         True,
                         "declined",
                     )
@@ -193,16 +203,20 @@ class Outreach:
         blocked = self.blocked(now)
         skipped: list[Skipped] = []
         chosen: list[Contact] = []
+        lang = self.config.user_language
         if emails:
-            index = {c.email: c for c in contact_index(self.config, self.store, now=now)}
+            index = {
+                c.email: c for c in contact_index(self.config, self.store, now=now, emails=emails)
+            }
+            never = self.store.notes.never()
             for email in dict.fromkeys(e.strip().lower() for e in emails):
                 contact = index.get(email)
                 if contact is None:
-                    skipped.append(
-                        Skipped(email, "not a contact (no personal mail both ways)", "not-contact")
-                    )
+                    skipped.append(Skipped(email, skip_text("not-contact", lang), "not-contact"))
+                elif email in never:
+                    skipped.append(Skipped(email, skip_text("never", lang), "never"))
                 elif contact.excluded:
-                    skipped.append(Skipped(email, "excluded by policy.exclude", "excluded"))
+                    skipped.append(Skipped(email, skip_text("excluded", lang), "excluded"))
                 elif email in blocked and not blocked[email][1]:
                     skipped.append(Skipped(email, blocked[email][0], blocked[email][2]))
                 else:
@@ -214,21 +228,52 @@ class Outreach:
         if len(chosen) > limit:
             for contact in chosen[limit:] if emails else ():
                 skipped.append(
-                    Skipped(contact.email, f"over the limit of {limit} drafts per run", "limit")
+                    Skipped(contact.email, skip_text("limit", lang, limit=limit), "limit")
                 )
             chosen = chosen[:limit]
         return chosen, skipped
 
-    def compose(self, contact: Contact, now: datetime) -> tuple[Draft, list[str]]:
-        language = choose_language(self.config.outreach.language, contact)
-        draft = render_reconnection(
-            contact,
-            Profile.of(self.config),
-            language,
-            now,
-            override_dir=self.config.template_override,
+    def compose(
+        self,
+        contact: Contact,
+        now: datetime,
+        *,
+        reason: str | None = None,
+        facts: HistoryFacts | None = None,
+        client: Callable[[], imapclient.IMAPClient] | None = None,
+    ) -> tuple[Draft, list[str]]:
+        """The draft for ``contact`` and the warnings on it, in the user's language.
+
+        ``reason``: this draft's own reason (else the contact's standing one,
+        else the configured one). ``facts``: the shared history, else read
+        (kept, or from the server through ``client``).
+        """
+        if facts is None:
+            facts = Histories(self.store, self.config.me).facts(contact, client, now)
+        subjects = [s for s in (facts.last_subject, contact.last_subject) if s]
+        language = draft_language(
+            self.config.outreach.language,
+            written=facts.language,
+            subjects=subjects,
+            name=contact.name,
         )
-        return draft, check_tone(draft.body, language)
+        profile = Profile.of(self.config)
+        standing = self.store.notes.get(contact.email).reason
+        chosen, notes = pick_reason(
+            language, draft=reason, standing=standing, configured=self.config.outreach.reason
+        )
+        context = reconnection_context(contact, profile, language, now, facts=facts, reason=chosen)
+        override = self.config.template_override
+        name = template_name("reconnection", language)
+        draft = render_template(name, context, language, override)
+        ours = kizuna_text(context, language, override)
+        user_language = self.config.user_language
+        warnings = [note_text(n, user_language) for n in notes]
+        warnings += [
+            warning_text(w, user_language)
+            for w in check_tone(draft.body, draft.subject, language=language, kizuna_text=ours)
+        ]
+        return draft, warnings
 
     def run(
         self,
@@ -237,29 +282,53 @@ class Outreach:
         limit: int | None = None,
         dry_run: bool = False,
         now: datetime | None = None,
+        reason: str | None = None,
     ) -> tuple[list[DraftOutcome], list[Skipped]]:
-        """Write drafts (or, with ``dry_run``, only compose them)."""
+        """Write drafts (or, with ``dry_run``, only compose them).
+
+        ``reason`` is the reason for these drafts only (``kizuna draft --to
+        EMAIL --reason TEXT``); it needs named contacts.
+        """
         now = now or datetime.now(UTC)
         emails = list(emails)
         for email in emails:
             if not is_address(email):  # bad usage (exit 2), not a contact we lack
                 raise UsageError(f"{email.strip()!r} is not an e-mail address")
+        if reason is not None and reason.strip() and not emails:
+            raise ValueError("a reason for this draft only needs the contacts it is for")
         if dry_run:
             chosen, skipped = self.select(emails, limit, now)
-            return [self._outcome(c, now) for c in chosen], skipped
-        with self.imap() as client:
-            folder = drafts_folder(client)
-            self.reconcile(client, folder)
+            with contextlib.ExitStack() as stack:
+                opened: list[imapclient.IMAPClient] = []
+
+                def client() -> imapclient.IMAPClient:
+                    # Only when a history must be read: a preview with kept facts stays offline.
+                    if not opened:
+                        opened.append(stack.enter_context(self.imap()))
+                    return opened[0]
+
+                Histories(self.store, self.config.me).prefetch(chosen, client, now)
+                return [self._outcome(c, now, reason, client) for c in chosen], skipped
+        with self.imap() as connection:
+            folder = drafts_folder(connection)
+            self.reconcile(connection, folder)
             chosen, skipped = self.select(emails, limit, now)
+            Histories(self.store, self.config.me).prefetch(chosen, lambda: connection, now)
             outcomes = []
             for contact in chosen:
-                outcome = self._outcome(contact, now)
-                self._write(client, folder, contact, outcome)
+                outcome = self._outcome(contact, now, reason, lambda: connection)
+                self._write(connection, folder, contact, outcome)
                 outcomes.append(outcome)
         return outcomes, skipped
 
-    def _outcome(self, contact: Contact, now: datetime) -> DraftOutcome:
-        draft, warnings = self.compose(contact, now)
+    def _outcome(
+        self,
+        contact: Contact,
+        now: datetime,
+        reason: str | None = None,
+        client: Callable[[], imapclient.IMAPClient] | None = None,
+    ) -> DraftOutcome:
+        draft, warnings = self.compose(contact, now, reason=reason, client=client)
         rid = f"reconnect-{uuid.uuid4()}"
         account = self.config.account
         msg = build_draft(
@@ -272,7 +341,7 @@ class Outreach:
             kizuna_id=rid,
             now=now,
         )
-        outcome = DraftOutcome(
+        return DraftOutcome(
             contact.email,
             draft.subject,
             str(msg["Message-ID"]),
@@ -282,7 +351,6 @@ class Outreach:
             warnings,
             bytes(msg),
         )
-        return outcome
 
     def _write(
         self, client: imapclient.IMAPClient, folder: str, contact: Contact, outcome: DraftOutcome

@@ -1,5 +1,8 @@
 """The tables ``folders``, ``messages`` and ``recipients``: scan cursors, writes, staging, bulk load.
 
+This module is long because it is the one owner of the message tables: every
+statement on them (the scan's writes and the few reads above it) lives here.
+
 A big scan's helper process writes into a :class:`Staging` database of its
 own; only the scanning process writes the state, copying staged batches in
 with :meth:`MessagesMixin.merge_staged`. A first scan is a *bulk load*: the
@@ -394,3 +397,32 @@ class MessagesMixin(Database):
     def messages_from(self, sender: str) -> list[sqlite3.Row]:
         """Every indexed message from ``sender``, in the order they were indexed."""
         return self.query("SELECT * FROM messages WHERE sender = ? ORDER BY id", (sender,))
+
+    # -- one contact's past messages (personal drafts) ------------------------------
+
+    def latest_with(
+        self, email: str, me: Iterable[str], per_side: int
+    ) -> list[tuple[str, int, int, bool]]:
+        """Where the latest ``per_side`` messages each way with ``email`` are.
+
+        ``(folder, uid, uidvalidity, from_me)`` rows, newest first per side:
+        messages from ``email``, and messages from one of ``me`` with ``email``
+        among the recipients. Personal mail only (not automated). The history
+        reader fetches exactly these (:mod:`worker.mail.history`).
+        """
+        mine = sorted({a.lower() for a in me})
+        marks = ",".join("?" * len(mine))
+        theirs = self.query(
+            "SELECT m.folder, m.uid, f.uidvalidity, 0 FROM messages m "
+            "JOIN folders f ON f.name = m.folder "
+            "WHERE m.sender = ? AND m.automated IS NULL ORDER BY m.tkey DESC LIMIT ?",
+            (email.lower(), per_side),
+        )
+        ours = self.query(
+            "SELECT m.folder, m.uid, f.uidvalidity, 1 FROM recipients r "
+            "JOIN messages m ON m.id = r.msg JOIN folders f ON f.name = m.folder "
+            f"WHERE r.email = ? AND m.sender IN ({marks}) AND m.automated IS NULL "
+            "ORDER BY m.tkey DESC LIMIT ?",
+            (email.lower(), *mine, per_side * 2),
+        )
+        return [(str(r[0]), int(r[1]), int(r[2]), bool(r[3])) for r in [*theirs, *ours]]

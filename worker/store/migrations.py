@@ -229,6 +229,25 @@ def _m9_social(db: sqlite3.Connection) -> None:
     )
 
 
+def _m10_contact_notes(db: sqlite3.Connection) -> None:
+    # Standing reasons, "never" and the history read from past mail, per contact
+    # (worker.store.notes).
+    db.execute(
+        """
+        CREATE TABLE contact_notes (
+            email TEXT PRIMARY KEY,
+            reason TEXT,
+            never INTEGER NOT NULL DEFAULT 0,
+            history TEXT,
+            history_key TEXT,
+            history_at TEXT,
+            history_why TEXT,
+            updated_at TEXT NOT NULL
+        )
+        """
+    )
+
+
 #: Registered schema migrations, applied in order, each in its own transaction.
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("scan", _m1_scan),
@@ -240,4 +259,5 @@ MIGRATIONS: list[tuple[str, Migration]] = [
     ("one-time-codec", _m7_one_time_codec),
     ("no-job-store", _m8_no_job_store),
     ("social", _m9_social),
+    ("contact-notes", _m10_contact_notes),
 ]

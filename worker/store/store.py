@@ -13,6 +13,7 @@ Tables, each with one owner in this package:
 ``reminders``      queued thank-you, gift and keep-in-touch reminders (:mod:`.reminders`).
 ``social_people``  people from LinkedIn and Facebook exports, and the contact each
 ``social_imports`` matched; each source's last import (:mod:`.social`).
+``contact_notes``  per contact: standing reason, "never", history read from mail (:mod:`.notes`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from functools import cached_property
 
 from worker.store.contacts import ContactsMixin
 from worker.store.messages import MessagesMixin
+from worker.store.notes import Notes
 from worker.store.reconnections import Reconnections
 from worker.store.social import Social
 
@@ -45,3 +47,8 @@ class Store(MessagesMixin, ContactsMixin):
     def social(self) -> Social:
         """The ``social_people`` and ``social_imports`` tables."""
         return Social(self)
+
+    @cached_property
+    def notes(self) -> Notes:
+        """The ``contact_notes`` table."""
+        return Notes(self)

@@ -1,5 +1,8 @@
 """The local API and dashboard page as a Starlette application.
 
+This module is long because each route is a small handler next to its
+checks; the work is in :class:`worker.core.Kizuna`.
+
 Routes (every one behind :class:`~worker.web.guard.Guard`; see ``CONTRACT.md``, "Local API and page"):
 
 ``GET  /login?token=T``        sets the session cookie, redirects to ``/``
@@ -7,8 +10,12 @@ Routes (every one behind :class:`~worker.web.guard.Guard`; see ``CONTRACT.md``, 
 ``GET  /static/<file>``        page.js, page.css, i18n.json
 ``GET  /api/contacts``         ``?dormant=true``: as ``kizuna contacts [--dormant] --json``
 ``GET  /api/reminders``        as ``kizuna reminders --json`` (each with ``id``)
-``POST /api/drafts``           ``{"email"}``: 200 ``{"status": "drafted", "draft": {...}}``
-                               or 409 ``{"status": "skipped", "reason", "code"}``
+``POST /api/drafts``           ``{"email", "dry_run"?, "reason"?}``: 200 with the draft's
+                               ``email, subject, body, language, warnings`` at the top and
+                               under ``"draft"``, ``"status": "drafted"|"preview"``; or 409
+                               ``{"status": "skipped", "reason", "code"}``
+``GET  /api/contacts/<email>`` as ``kizuna contact EMAIL --json`` (reason, never, history)
+``POST /api/contacts/<email>`` ``{"reason"?, "never"?}``: store them, answer as the GET
 ``POST /api/reminders/<id>``   ``{"status": "done"|"dismissed"}`` or ``{"snooze_days": N}``
 ``GET  /api/social/unmatched`` people from LinkedIn/Facebook exports matching no contact:
                                ``[{"source", "name", "organization", "position", "url",
@@ -162,14 +169,55 @@ def create_app(kizuna_factory: KizunaFactory, token: str, *, port: int | None = 
         if not isinstance(email, str) or not _EMAIL.fullmatch(email.strip()):
             raise RequestError(400, 'the body needs "email": an address')
         email = email.strip().lower()
-        outcomes, skipped = await call(lambda k: k.draft([email]), locked=True)
+        dry_run = doc.get("dry_run", False)
+        reason = doc.get("reason")
+        if not isinstance(dry_run, bool):
+            raise RequestError(400, '"dry_run" must be true or false')
+        if reason is not None and not isinstance(reason, str):
+            raise RequestError(400, '"reason" must be a string')
+        outcomes, skipped = await call(
+            lambda k: k.draft([email], dry_run=dry_run, reason=reason), locked=True
+        )
         if outcomes:
-            return JSONResponse({"status": "drafted", "draft": outcomes[0].to_json()})
+            made = outcomes[0].to_json(body=True)
+            # The draft's fields at the top (the add-on reads them there) and under "draft".
+            return JSONResponse(
+                {**made, "status": "preview" if dry_run else "drafted", "draft": made}
+            )
         skip = skipped[0] if skipped else Skipped(email, "nothing to draft")
         return JSONResponse(
             {"status": "skipped", "email": email, "reason": skip.reason, "code": skip.code},
             status_code=409,
         )
+
+    # -- one contact: reason, never, history (issue 15) ---------------------------------
+
+    async def one_contact(request: Request) -> Response:
+        email = request.path_params["email"].strip().lower()
+        if not _EMAIL.fullmatch(email):
+            raise RequestError(400, "not an address")
+        found = await call(lambda k: k.contact(email), locked=True)
+        if found is None:
+            raise RequestError(404, f"{email} is not a contact")
+        return JSONResponse(found)
+
+    async def change_contact(request: Request) -> Response:
+        email = request.path_params["email"].strip().lower()
+        if not _EMAIL.fullmatch(email):
+            raise RequestError(400, "not an address")
+        doc = await body(request)
+        reason, never = doc.get("reason"), doc.get("never")
+        if reason is not None and not isinstance(reason, str):
+            raise RequestError(400, '"reason" must be a string ("" clears it)')
+        if never is not None and not isinstance(never, bool):
+            raise RequestError(400, '"never" must be true or false')
+        found = await call(
+            lambda k: k.contact(email, reason=reason, never=never, read_history=False),
+            locked=True,
+        )
+        if found is None:
+            raise RequestError(404, f"{email} is not a contact")
+        return JSONResponse(found)
 
     async def reminder(request: Request) -> Response:
         raw_id = request.path_params["id"]
@@ -281,6 +329,8 @@ def create_app(kizuna_factory: KizunaFactory, token: str, *, port: int | None = 
             Route("/api/contacts", contacts, methods=["GET"]),
             Route("/api/reminders", reminders, methods=["GET"]),
             Route("/api/drafts", drafts, methods=["POST"]),
+            Route("/api/contacts/{email}", one_contact, methods=["GET"]),
+            Route("/api/contacts/{email}", change_contact, methods=["POST"]),
             Route("/api/reminders/{id}", reminder, methods=["POST"]),
             Route("/api/social/unmatched", social_unmatched, methods=["GET"]),
             Route("/api/tone", tone, methods=["POST"]),

@@ -323,6 +323,7 @@ def render(template: str, **context: object) -> str:
 #: Files served under /static/ and their types: nothing else is ever read.
 STATIC_TYPES = {
     "page.js": "text/javascript; charset=utf-8",
+    "preview.js": "text/javascript; charset=utf-8",
     "page.css": "text/css; charset=utf-8",
     "i18n.json": "application/json",
 }

@@ -126,7 +126,7 @@ _EN_EVENT_NOUNS = frozenset(
 _JA_EVENT_ENDINGS = (
     "勉強会", "懇親会", "交流会", "説明会", "発表会", "研究会", "読書会", "大会", "会議", "総会",
     "セミナー", "研修", "ワークショップ", "合宿", "カンファレンス", "イベント", "プロジェクト",
-    "展示会", "講演会", "講演", "ハッカソン", "旅行", "ツアー", "ミートアップ", "会",
+    "展示会", "講演会", "講演", "ハッカソン", "旅行", "ツアー", "ミートアップ", "打ち上げ", "会",
 )  # fmt: skip
 # Common nouns that open a subject in sentence case; lowered in a sentence
 # ("Slides from the talk" -> "the slides from the talk").
@@ -137,6 +137,7 @@ _EN_COMMON_FIRST = frozenset(
     talk presentation website site book course class seminar program programme review summary
     results data contract offer questions launch design designs mockups prototype study survey
     recording video videos podcast interview chapter manuscript translation event
+    portfolio freelance team website app redesign move
     """.split()
 )
 _EN_IMPERATIVES = frozenset(
@@ -457,7 +458,18 @@ def subject_line(
         return f"{greeting}（{who}）"
     anchor = topic.text if topic is not None and topic_words(topic, "en") else ""
     if purpose:
-        return f"{sender} ({anchor}): {purpose}" if anchor else f"{sender}: {purpose}"
+        if anchor:
+            return f"{sender} ({anchor}): {purpose}"
+        # No shared topic to recall: say it one of a few ways, so drafts differ.
+        return choose(
+            (
+                f"{sender}: {purpose}",
+                f"{purpose[:1].upper()}{purpose[1:]} from {sender}",
+                f"{sender}, with {purpose}",
+            ),
+            key,
+            "subject",
+        )
     if anchor:
         return choose(
             (f"Hello from {sender} ({anchor})", f"{sender} ({anchor}), catching up"), key, "subject"

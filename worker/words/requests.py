@@ -111,28 +111,30 @@ _EN_TEXT: dict[AskKind, tuple[str, str]] = {
     AskKind.INTRODUCTION: (
         "If you think it makes sense, would you be open to introducing us? "
         "A short e-mail to both of us would be more than enough.",
-        "If the timing is bad or it doesn't feel right, no pressure at all — "
-        "I'd love to stay in touch anyway.",
+        "If the timing is bad or it doesn't feel right, please don't worry about it. "
+        "I'd be glad to stay in touch either way.",
     ),
     AskKind.ADVICE: (
         "Would you be open to sharing your view? A short reply would already help a lot, "
         "and if you'd rather talk, I'm glad to find a time that suits you.",
-        "If you're too busy right now, no pressure at all — I'd love to stay in touch anyway.",
+        "If you're too busy at the moment, please don't worry about it. "
+        "I'd be glad to stay in touch either way.",
     ),
     AskKind.WORK: (
         "If it sounds like a fit, would you be open to talking it over? "
         "I'm happy to send more details first.",
-        "If the timing is bad or it isn't the right fit, no pressure at all — I'd love to stay "
-        "in touch anyway, and perhaps we'll work together another time.",
+        "If the timing is bad or it isn't the right fit, please don't worry about it. "
+        "Perhaps we'll find a chance to work together another time.",
     ),
     AskKind.MEETING: (
         "Would you be open to a short call or a coffee sometime in the next few weeks, "
         "whenever suits you?",
-        "If the timing is bad, no pressure at all — I'd love to stay in touch anyway.",
+        "If the timing is bad, please don't worry about it. "
+        "I'd be glad to stay in touch either way.",
     ),
     AskKind.CATCH_UP: (
         "I'd love to hear what you've been up to, whenever you have a moment.",
-        "No need to reply right away — I'm simply glad to be back in touch.",
+        "There's no need to reply right away. I'm simply glad to be back in touch.",
     ),
 }
 
@@ -172,12 +174,12 @@ _JA_TEXT: dict[str, dict[AskKind, tuple[str, str]]] = {
             "もし差し支えなければ、ご紹介をお願いできないでしょうか。"
             "簡単なメールでつないでいただけるだけで、とても助かります。",
             "もちろん、タイミングが合わなかったり難しかったりしたら、どうぞ気にしないでください。"
-            "これを機に、またつながれたら嬉しいです。",
+            "これを機に、またやり取りできたら嬉しいです。",
         ),
         AskKind.ADVICE: (
             "お時間のあるときに、ご意見を聞かせていただけないでしょうか。"
             "メールで一言いただけるだけでもとても助かりますし、お話しできそうでしたら、ご都合のよい時間に合わせます。",
-            "もちろん、忙しいようでしたら、どうぞ気にしないでください。これを機に、またつながれたら嬉しいです。",
+            "もちろん、忙しいようでしたら、どうぞ気にしないでください。これを機に、またやり取りできたら嬉しいです。",
         ),
         AskKind.WORK: (
             "もし興味を持っていただけたら、一度お話しできないでしょうか。"
@@ -189,7 +191,7 @@ _JA_TEXT: dict[str, dict[AskKind, tuple[str, str]]] = {
             "もしよければ、近いうちにお茶でもしながら、少しお話しできないでしょうか。"
             "日時は、ご都合に合わせます。",
             "もちろん、タイミングが合わなければ、どうぞ気にしないでください。"
-            "これを機に、またつながれたら嬉しいです。",
+            "これを機に、またやり取りできたら嬉しいです。",
         ),
         AskKind.CATCH_UP: (
             "お時間のあるときに、近況を聞かせてもらえたら嬉しいです。",

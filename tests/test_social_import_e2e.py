@@ -346,3 +346,24 @@ def test_the_page_and_the_api_list_people_known_only_from_exports(
             assert "同じ名前の連絡先が複数あるため" in ja
     finally:
         service.stop()
+
+
+def test_a_draft_says_what_linkedin_says(known: Cli) -> None:
+    before = known.json("draft", "--to", "jane.doe@globex.example", "--dry-run")
+    assert "Globex" not in before[0]["body"]  # type: ignore[index]
+    imported(known, "linkedin", str(CONNECTIONS))
+    (draft,) = known.json("draft", "--to", "jane.doe@globex.example", "--dry-run")  # type: ignore[misc]
+    body = draft["body"]
+    assert "Head of Design, EMEA at Globex" in body, body
+    assert "LinkedIn" in body
+    # only once, and never inside the greeting or the subject
+    assert body.count("Globex") == 1 and "Globex" not in draft["subject"]
+    assert not [w for w in draft["warnings"] if "Globex" in w]
+
+
+def test_an_english_draft_names_no_company_in_japanese_script(known: Cli) -> None:
+    imported(known, "linkedin", str(CONNECTIONS))
+    # 山田 太郎's mail was in English; LinkedIn says 株式会社ABC, 営業部長
+    (draft,) = known.json("draft", "--to", "taro@example.jp", "--dry-run")  # type: ignore[misc]
+    assert draft["language"] == "en"
+    assert "株式会社" not in draft["body"] and "営業部長" not in draft["body"]

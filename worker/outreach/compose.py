@@ -417,11 +417,14 @@ def reconnection_context(
     *,
     facts: HistoryFacts,
     reason: Reason | None,
+    role: str | None = None,
 ) -> dict[str, object]:
     """Every variable of a reconnection template (module docstring), from the shared history.
 
     ``facts`` is what past mail says (:func:`worker.words.history.history_facts`);
-    ``reason`` the draft's reason (:func:`worker.outreach.reasons.pick_reason`), or None.
+    ``reason`` the draft's reason (:func:`worker.outreach.reasons.pick_reason`), or None;
+    ``role`` a sentence on where they work now, from a LinkedIn export
+    (:func:`worker.social.drafting.role_line`), or None.
     """
     check_language(language)
     context = base_context(contact, profile, language)
@@ -466,6 +469,7 @@ def reconnection_context(
             "closing": closing(register, language, key),
             "topic": words or "",
             "when": when_words(last, now, language) if last else "",
+            "role": role or "",
         }
     )
     if last is not None:

@@ -43,6 +43,7 @@ from worker.outreach.contacts import contact_index, rank_dormant
 from worker.outreach.history import Histories
 from worker.outreach.reasons import pick_reason
 from worker.outreach.wording import note_text, skip_text
+from worker.social.drafting import role_line
 from worker.store import Store
 from worker.store.reconnections import (
     ACTIVE,
@@ -262,7 +263,10 @@ class Outreach:
         chosen, notes = pick_reason(
             language, draft=reason, standing=standing, configured=self.config.outreach.reason
         )
-        context = reconnection_context(contact, profile, language, now, facts=facts, reason=chosen)
+        role = role_line(self.store, contact.email, language, today=now.date())
+        context = reconnection_context(
+            contact, profile, language, now, facts=facts, reason=chosen, role=role
+        )
         override = self.config.template_override
         name = template_name("reconnection", language)
         draft = render_template(name, context, language, override)

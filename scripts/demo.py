@@ -14,6 +14,7 @@ import argparse
 import email
 import email.policy
 import json
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -99,7 +100,7 @@ PEOPLE = [
 ]
 REASON = {
     "en": "I am moving into product design and would love your view on it.",
-    "ja": "この春から、プロダクトデザインの仕事に移ろうとしています。"
+    "ja": "この春から、プロダクトデザインの仕事に移ろうとしております。"
     "｜もしよろしければ、一度ご意見を伺えませんでしょうか。",
 }
 # A standing reason for one person: the situation, then what I'd like from *her*.
@@ -180,7 +181,7 @@ def fill(server: DevMail) -> None:
 
 
 def kizuna(config: Path, *args: str, quiet: bool = False) -> str:
-    print(f"\n$ kizuna {' '.join(args)}", flush=True)
+    print(f"\n$ kizuna {shlex.join(args)}", flush=True)
     done = subprocess.run(
         [sys.executable, "-m", "worker", "--config", str(config), *args],
         capture_output=True,

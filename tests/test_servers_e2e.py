@@ -320,7 +320,11 @@ def test_idle_does_not_wait_for_a_server_that_does_not_push(kind: str) -> None:
             assert watcher.connected.wait(30)
         server.append("INBOX", message(f"Alice Smith <{ALICE}>", ME[0], "news", datetime.now(UTC)))
         assert heard["nudged"].wait(60), "the nudging watcher never heard of the new message"
-        assert not heard["idle only"].is_set()  # so the server did not push it
+        if kind == "cyrus":
+            # Cyrus polls only every imapidlepoll seconds: the idler cannot have heard yet.
+            # (Courier may still push through gamin when a gam_server from an earlier
+            # test is alive, so there the idler proves nothing either way.)
+            assert not heard["idle only"].is_set()
     finally:
         for watcher in watchers:
             watcher.stop()

@@ -121,6 +121,11 @@ def state_rows(cli: Cli, sql: str, params: tuple[object, ...] = ()) -> list[tupl
 TARO = "=?UTF-8?B?5bGx55SwIOWkqumDjg==?= <taro@example.jp>"  # 山田 太郎
 
 
+# The two of them wrote in Japanese: a draft to 山田さん is in Japanese.
+JA_SENT = "山田さん\r\n\r\n勉強会の資料をお送りします。\r\nよろしくお願いします。\r\n"
+JA_REPLY = "ありがとうございます。拝見します。\r\n"
+
+
 def known_mailbox(server: MailServer) -> None:
     """A mailbox of known truth, filled over IMAP as a mail client would.
 
@@ -135,9 +140,9 @@ def known_mailbox(server: MailServer) -> None:
         ("INBOX", "Alice Smith <alice@example.net>", ME[0], "Re: Berlin conference",
          "Tue, 05 Jan 2016 10:00:00 +0000", {}),
         ("Sent", ME[0], TARO, "=?UTF-8?B?5YuJ5by35Lya44Gu6LOH5paZ?=",
-         "Mon, 04 Jan 2014 10:00:00 +0900", {}),
+         "Mon, 04 Jan 2014 10:00:00 +0900", {}, JA_SENT),
         ("INBOX", TARO, ME[0], "=?UTF-8?B?UmU6IOWLieW8t+S8muOBruizh+aWmQ==?=",
-         "Tue, 05 Jan 2014 10:00:00 +0900", {}),
+         "Tue, 05 Jan 2014 10:00:00 +0900", {}, JA_REPLY),
         ("INBOX", "News <news@shop.example>", ME[0], "Sale",
          "Wed, 06 Jan 2016 10:00:00 +0000", {"List-Id": "<sale.shop.example>"}),
         ("Sent", ME[0], "news@shop.example", "unsubscribe",
@@ -145,5 +150,8 @@ def known_mailbox(server: MailServer) -> None:
         ("Sent", ME[0], "bank@bank.example", "q", "Mon, 04 Jan 2016 10:00:00 +0000", {}),
         ("INBOX", "bank@bank.example", ME[0], "a", "Tue, 05 Jan 2016 10:00:00 +0000", {}),
     ]  # fmt: skip
-    for folder, frm, to, subject, date, headers in mail:
-        server.append(folder, message(frm, to, subject, date, headers=headers))
+    for folder, frm, to, subject, date, headers, *body in mail:
+        raw = message(
+            frm, to, subject, date, headers=headers, **({"body": body[0]} if body else {})
+        )
+        server.append(folder, raw)

@@ -174,14 +174,14 @@ def relink(store: Store, config: Config, *, force: bool = False) -> int:
     """Match the stored people to the contacts again; how many people's match changed.
 
     Run after each scan, so that a person an import could not place is
-    linked once their address turns up in mail. Does nothing (one count
-    query) when every person is matched, or when neither the messages nor
+    linked once their address turns up in mail. Does nothing (one index
+    probe) when every person is matched, or when neither the messages nor
     the contact rules changed since the last match (``force`` matches
     anyway). Every person of a source is matched again, not only the
     unmatched, so the links always equal what a fresh import would give
     (a new namesake makes a name match ambiguous, and it is then reported).
     """
-    if not store.social.unmatched_count():
+    if not store.social.any_unmatched():
         return 0
     stamp = _stamp(store, config)
     if not force and store.get_meta(RELINK_KEY) == stamp:

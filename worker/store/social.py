@@ -202,6 +202,14 @@ class Social:
             self.store.query("SELECT COUNT(*) FROM social_people WHERE contact_email IS NULL")[0][0]
         )
 
+    def any_unmatched(self) -> bool:
+        """Whether someone is unmatched: one index probe, for the check after every scan."""
+        return bool(
+            self.store.query(
+                "SELECT EXISTS (SELECT 1 FROM social_people WHERE contact_email IS NULL)"
+            )[0][0]
+        )
+
     def imports(self) -> list[SocialImport]:
         """Each source's last import."""
         rows = self.store.query("SELECT * FROM social_imports ORDER BY source DESC")

@@ -125,13 +125,13 @@ def test_page_in_japanese(browser: Any, dovecot: DevMail, tmp_path: Path) -> Non
         taro = page.locator('li.contact[data-email="taro@example.jp"]')
         assert "年" in taro.inner_text() and "前" in taro.inner_text()
         assert taro.get_by_role(
-            "button", name="下書きを作成：山田 太郎 さんへの再会メール"
+            "button", name="下書きを作成：山田 太郎さんへの再会メール"
         ).is_visible()
         page.locator('li.contact[data-email="alice@example.net"] summary').click()
 
         reminder = page.locator(f'li.reminder[data-reminder-id="{rid}"]')
         assert "お礼" in reminder.inner_text()
-        reminder.get_by_role("button", name="7日後に再通知：山田 太郎 さんへのお礼").click()
+        reminder.get_by_role("button", name="7日後に再通知：山田 太郎さんへのお礼").click()
         reminder.locator(".result").filter(has_text="再通知します").wait_for(timeout=10000)
         with Kizuna(config) as kizuna:
             snoozed = {r.id: r for r in kizuna.reminders()}[rid]

@@ -35,7 +35,7 @@ from email.utils import format_datetime, formataddr, make_msgid
 from worker.mail.build import domain_of
 from worker.store.reminders import KINDS
 from worker.words.gifts import Favour, favour_label, gift_suggestion
-from worker.words.names import parse_name
+from worker.words.names import parse_name, person_label, with_san
 
 __all__ = [
     "KINDS",
@@ -79,14 +79,10 @@ def contact_words(name: str, email: str, language: str) -> str:
     >>> contact_words("株式会社ABC", "info@abc.example", "ja")
     'info@abc.example'
     """
-    person = parse_name(_one_line(name), _one_line(email))
-    who = _one_line(person.full) if person.source == "display" else ""
-    if not who:
+    who = person_label(_one_line(name), _one_line(email)) if _one_line(name) else ""
+    if not who or who == _one_line(name) and not parse_name(who, email).is_person:
         return _one_line(email) or ("連絡先" if _lang(language) == "ja" else "your contact")
-    if _lang(language) != "ja":
-        return who
-    # 山田 太郎さん, but Alice Smith さん: a space after Latin letters, as Japanese writers do
-    return f"{who} さん" if who[-1].isascii() else f"{who}さん"
+    return with_san(who) if _lang(language) == "ja" else who
 
 
 def _quote(excerpt: str) -> str:

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 from worker.errors import NotFound, UsageError
 from worker.store.timecodec import decode_stamp, encode_stamp
 from worker.words.gifts import Favour
+from worker.words.names import person_label
 
 if TYPE_CHECKING:
     from worker.store.db import Database
@@ -141,7 +142,7 @@ class Reminder:
             "kind": self.kind,
             "due": self.due.isoformat(),
             "status": self.status,
-            "name": self.name,
+            "name": person_label(self.name, self.email),
             "draft_subject": self.draft_subject,
             "favour": self.favour.value if self.favour else None,
         }

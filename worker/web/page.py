@@ -22,6 +22,7 @@ from worker.outreach.contacts import rank_dormant
 from worker.store.reminders import Reminder
 from worker.store.social import SocialPerson
 from worker.web.gifts import FAVOURS, gift_views
+from worker.words.names import person_label, with_san
 
 __all__ = [
     "LANGUAGES",
@@ -90,6 +91,8 @@ def translator(language: str) -> Any:
 
     def t(key: str, **values: object) -> str:
         text = table.get(key, key)
+        if "name" in values:  # 山田 太郎さん, Alice Smith さん
+            text = text.replace("{name}さん", with_san(str(values["name"])))
         for name, value in values.items():
             text = text.replace("{" + name + "}", str(value))
         return text
@@ -306,13 +309,20 @@ def _environment() -> jinja2.Environment:
         source = resources.files(_PACKAGE).joinpath("templates", name)
         return source.read_text(encoding="utf-8") if source.is_file() else None
 
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.FunctionLoader(load),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.globals["person"] = person
+    return environment
+
+
+def person(name: str | None, email: str) -> str:
+    """How the page names someone: the person, never their company (:func:`person_label`)."""
+    return person_label(name, email)
 
 
 def render(template: str, **context: object) -> str:

@@ -46,6 +46,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 __all__ = [
+    "person_label",
+    "with_san",
     "Script",
     "NameForm",
     "PersonName",
@@ -902,3 +904,32 @@ def english_address(name: PersonName, form: NameForm, *, title: str | None = Non
     if family and given:
         return f"{given} {family}"
     return family
+
+
+def person_label(display: str | None, email: str) -> str:
+    """How Kizuna names someone to you: the person, never their company or department.
+
+    Their name as parsed from the display name, else the display name when no
+    person is in it, else the address.
+
+    >>> person_label("株式会社ABC 山田 太郎", "taro@abc.example")
+    '山田 太郎'
+    >>> person_label("Acme Inc. - John Smith", "john@acme.example")
+    'John Smith'
+    >>> person_label("", "a@x.example"), person_label("ACME Support", "help@acme.example")
+    ('a@x.example', 'ACME Support')
+    """
+    text = " ".join((display or "").split())
+    parsed = parse_name(text, email)
+    if parsed.is_person and parsed.source == "display" and parsed.full:
+        return " ".join(parsed.full.split())
+    return text or email
+
+
+def with_san(label: str) -> str:
+    """``label`` + さん as Japanese writers put it: ``山田 太郎さん``, but ``Alice Smith さん``.
+
+    >>> with_san("山田 太郎"), with_san("Alice Smith")
+    ('山田 太郎さん', 'Alice Smith さん')
+    """
+    return f"{label} さん" if label and label[-1].isascii() else f"{label}さん"

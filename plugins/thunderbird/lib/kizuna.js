@@ -114,6 +114,15 @@ export function formatDue(due) {
 }
 
 /**
+ * A name with さん as Japanese writers put it: "山田 太郎さん", but "Alice Smith さん"
+ * (the same rule as the page and Kizuna's mail). Japanese messages take it as $2.
+ */
+export function withSan(name) {
+  const text = String(name || "");
+  return /[\x00-\x7f]$/.test(text) ? `${text} さん` : `${text}さん`;
+}
+
+/**
  * What the message-pane banner shows, with UI text from `i18n.getMessage`.
  * The content script renders this object as is (it holds no token).
  */
@@ -121,8 +130,8 @@ export function bannerModel(reminder, i18n) {
   const name = (reminder.name && String(reminder.name).trim()) || reminder.email;
   const isGift = reminder.kind === "gift";
   const title = isGift
-    ? i18n.getMessage("bannerTitleGift", [name])
-    : i18n.getMessage("bannerTitleThankYou", [name]);
+    ? i18n.getMessage("bannerTitleGift", [name, withSan(name)])
+    : i18n.getMessage("bannerTitleThankYou", [name, withSan(name)]);
   const kindLabel = isGift ? i18n.getMessage("kindGift") : i18n.getMessage("kindThankYou");
   const dueDate = formatDue(reminder.due);
   const buttons = [

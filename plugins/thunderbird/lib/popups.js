@@ -13,6 +13,7 @@ import {
   parseAuthor,
   previewDraft,
   requestDraft,
+  withSan,
 } from "./kizuna.js";
 import { localize } from "./options-page.js";
 
@@ -104,8 +105,8 @@ export async function initTonePopup({ document: doc, messenger, fetch: fetchImpl
     const details = await messenger.compose.getComposeDetails(tab.id);
     const found = await composeContext(messenger, fetchImpl, settings, details);
     const name = found.recipient ? found.recipient.label : "";
-    if (found.kind === "draft") setText(context, i18n.getMessage("toneKizunaDraft", [name]));
-    else if (found.kind === "contact") setText(context, i18n.getMessage("toneContact", [name]));
+    if (found.kind === "draft") setText(context, i18n.getMessage("toneKizunaDraft", [name, withSan(name)]));
+    else if (found.kind === "contact") setText(context, i18n.getMessage("toneContact", [name, withSan(name)]));
     else setText(context, i18n.getMessage("toneOther"));
     const text = composeText(details);
     if (!text) {

@@ -57,7 +57,7 @@ test("tone popup in Japanese: a contact's message, no warnings", async () => {
   });
   const doc = optionsDocument(html("tone.html"));
   await (await initTonePopup({ document: doc, messenger, fetch })).ready;
-  assert.equal(doc.getElementById("context").textContent, "Kizuna の連絡先、山田 花子 さんへのメールです。");
+  assert.equal(doc.getElementById("context").textContent, "Kizuna の連絡先、山田 花子さんへのメールです。");
   assert.equal(doc.getElementById("status").textContent, "気になる表現は見つかりませんでした。");
   assert.equal(doc.querySelector("h1").textContent, "言葉づかいの確認");
 });

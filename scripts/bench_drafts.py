@@ -37,6 +37,7 @@ def _bench_module():  # type: ignore[no-untyped-def]
     spec = importlib.util.spec_from_file_location("kizuna_bench", ROOT / "scripts" / "bench.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 

@@ -159,7 +159,7 @@ def contact_index(
 
     A contact the user set to "never" (``kizuna contact EMAIL --never``) is
     excluded as ``policy.exclude`` would. ``emails``: only these addresses
-    (each looked up on its own: fast on a big mailbox).
+    (looked up together, in one pass: fast on a big mailbox).
     """
     now = now or datetime.now(UTC)
     policy = config.policy
@@ -174,11 +174,7 @@ def contact_index(
     if emails is None:
         found = store.contacts(config.me, policy.max_recipients)
     else:
-        found = [
-            c
-            for email in dict.fromkeys(e.strip().lower() for e in emails)
-            for c in store.contacts(config.me, policy.max_recipients, email=email)
-        ]
+        found = store.contacts(config.me, policy.max_recipients, emails=[e.strip() for e in emails])
     for contact in found:
         excluded = policy.is_excluded(contact.email) or contact.email in never
         is_dormant = (

@@ -58,12 +58,13 @@ def note_text(note: ReasonNote, user_language: str) -> str:
     if note.code == "no-reason":
         if lang == "ja":
             return (
-                "連絡する理由がありません：この方に書く理由（あなたの状況とお願いしたいこと）を"
+                "連絡する理由が設定されていません：この方に書く理由（あなたの状況とお願いしたいこと）を"
                 "kizuna contact EMAIL --reason で設定すると、下書きが具体的になります"
             )
         return (
-            "no reason given: say why you write to this person (your situation and what you "
-            "would like from them) with kizuna contact EMAIL --reason, and the draft says it"
+            "no reason given: tell Kizuna why you are writing to this person (your situation "
+            "and what you'd like from them) with kizuna contact EMAIL --reason, and the draft "
+            "will say it"
         )
     if note.code == "other-language":
         if lang == "ja":

@@ -1,14 +1,12 @@
-"""Kizuna against Courier-IMAP and Cyrus IMAP, the two real servers beside Dovecot (issue 17).
+"""What Courier-IMAP and Cyrus IMAP report of themselves, as the harnesses start them.
 
 Each test starts the server from nothing on a free loopback port (see
-:mod:`tests.support.courier` and :mod:`tests.support.cyrus`), fills it over
-IMAP as a mail client would, and runs Kizuna's CLI against it.
+:mod:`tests.support.courier` and :mod:`tests.support.cyrus`). Kizuna's flows
+on all three servers (scan, draft, the daemon) are in ``test_servers_e2e.py``.
 """
 
 from __future__ import annotations
 
-import email
-import email.policy
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +14,7 @@ import pytest
 
 from tests.support.courier import CourierMail
 from tests.support.cyrus import CyrusMail
-from tests.support.factories import ME, REASON, Cli, message
+from tests.support.factories import ME, Cli, message
 from tests.support.imapserver import RealImapServer
 from tests.support.require import need_courier, need_cyrus
 
@@ -139,107 +137,3 @@ def test_the_server_reports_its_own_namespace_and_folders(server: RealImapServer
             b"CREATE-SPECIAL-USE",
             b"MOVE",
         }
-
-
-def test_scan_and_contacts_are_exact(server: RealImapServer, tmp_path: Path) -> None:
-    fill(server)
-    cli = cli_for(server, tmp_path)
-    scanned = cli.json("scan")
-    # INBOX and Sent, plus Archive where the server made one; never Drafts, Junk or Trash
-    folders = 3 if isinstance(server, CyrusMail) else 2
-    assert scanned == {"folders": folders, "messages": 6, "new_messages": 6, "contacts": 2}
-    contacts = cli.json("contacts")
-    assert isinstance(contacts, list)
-    got = [
-        (
-            c["email"],
-            c["name"],
-            c["last_contact"],
-            c["last_sent"],
-            c["last_received"],
-            c["sent_count"],
-            c["received_count"],
-        )
-        for c in contacts
-    ]
-    assert got == [
-        (
-            "taro@example.jp",
-            "山田 太郎",
-            "2014-01-05T10:00:00+09:00",
-            "2014-01-04T10:00:00+09:00",
-            "2014-01-05T10:00:00+09:00",
-            1,
-            1,
-        ),
-        (
-            "alice@example.net",
-            "Alice Smith",
-            "2016-01-05T10:00:00+00:00",
-            "2016-01-04T10:00:00+00:00",
-            "2016-01-05T10:00:00+00:00",
-            1,
-            1,
-        ),
-    ]
-    # incremental: one more message, one new
-    server.append(
-        "INBOX",
-        message(
-            "Alice Smith <alice@example.net>",
-            "me@example.com",
-            "Again",
-            "Fri, 08 Jan 2016 10:00:00 +0000",
-        ),
-    )
-    again = cli.json("scan")
-    assert isinstance(again, dict)
-    assert (again["messages"], again["new_messages"]) == (7, 1)
-
-
-def test_draft_twice_writes_one_draft_per_contact(server: RealImapServer, tmp_path: Path) -> None:
-    fill(server)
-    cli = cli_for(server, tmp_path, outreach={"reason": REASON})
-    cli.json("scan")
-    first = cli("draft", "--json")
-    assert first.returncode == 0, first.stderr
-    second = cli("draft", "--json")
-    assert second.returncode == 0, second.stderr
-    with server.client() as client:
-        client.select_folder(server.mailbox("Drafts"), readonly=True)  # type: ignore[attr-defined]
-        fetched = client.fetch(client.search(["ALL"]), ["BODY.PEEK[]"])  # type: ignore[attr-defined]
-    drafts = [
-        email.message_from_bytes(d[b"BODY[]"], policy=email.policy.default)
-        for d in fetched.values()
-    ]
-    assert sorted(str(d["To"]) for d in drafts) == [
-        "Alice Smith <alice@example.net>",
-        "山田 太郎 <taro@example.jp>",
-    ]
-
-
-@pytest.mark.parametrize("kind", ["courier", "cyrus"])
-def test_draft_creates_drafts_under_the_namespace(kind: str, tmp_path: Path) -> None:
-    """An account without a Drafts folder: Kizuna makes INBOX.Drafts (flagged where it can)."""
-    if kind == "courier":
-        need_courier()
-        server: RealImapServer = CourierMail(folders=("Sent",))
-    else:
-        need_cyrus()
-        server = CyrusMail(folders=("Sent",))
-    server.start()
-    try:
-        fill(server)
-        cli = cli_for(server, tmp_path, outreach={"reason": REASON})
-        cli.json("scan")
-        done = cli("draft", "--json")
-        assert done.returncode == 0, done.stderr
-        with server.client() as client:
-            listing = {name: flags for flags, _sep, name in client.list_folders()}  # type: ignore[attr-defined]
-            client.select_folder("INBOX.Drafts", readonly=True)  # type: ignore[attr-defined]
-            assert len(client.search(["ALL"])) == 2  # type: ignore[attr-defined]
-        assert "Drafts" not in listing
-        if kind == "cyrus":  # CREATE-SPECIAL-USE
-            assert b"\\Drafts" in {f.title() for f in listing["INBOX.Drafts"]}
-    finally:
-        server.cleanup()

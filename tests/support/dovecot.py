@@ -469,30 +469,48 @@ namespace inbox {{
         ``account`` overrides keys of ``[account]`` (None leaves a key out);
         every other keyword is a section of its own.
         """
-        values: dict[str, object | None] = {
-            "host": self.host,
-            "port": self.port,
-            "security": "none",
-            "username": self.user,
-            "password": self.password,
-            "addresses": list(addresses),
-            "display_name": "Kizuna Tester",
-            **(account or {}),
-        }
-        all_sections: dict[str, dict[str, object | None]] = {
-            "account": values,
-            "state": {"path": str(state_path)},
-            **sections,
-        }
-        lines: list[str] = []
-        for section, entries in all_sections.items():
-            lines += ["", f"[{section}]"]
-            lines += [
-                f"{key} = {_toml_value(value)}"
-                for key, value in entries.items()
-                if value is not None
-            ]
-        return "\n".join(lines).lstrip() + "\n"
+        return kizuna_config_text(
+            self.host, self.port, self.user, self.password, state_path, addresses, account, sections
+        )
+
+
+def kizuna_config_text(
+    host: str,
+    port: int,
+    user: str,
+    password: str,
+    state_path: Path,
+    addresses: list[str],
+    account: dict[str, object | None] | None,
+    sections: dict[str, dict[str, object]],
+) -> str:
+    """A Kizuna config (TOML text) for a test server on loopback, plain IMAP.
+
+    ``account`` overrides keys of ``[account]`` (None leaves a key out);
+    ``sections`` are sections of their own.
+    """
+    values: dict[str, object | None] = {
+        "host": host,
+        "port": port,
+        "security": "none",
+        "username": user,
+        "password": password,
+        "addresses": list(addresses),
+        "display_name": "Kizuna Tester",
+        **(account or {}),
+    }
+    all_sections: dict[str, dict[str, object | None]] = {
+        "account": values,
+        "state": {"path": str(state_path)},
+        **sections,
+    }
+    lines: list[str] = []
+    for section, entries in all_sections.items():
+        lines += ["", f"[{section}]"]
+        lines += [
+            f"{key} = {_toml_value(value)}" for key, value in entries.items() if value is not None
+        ]
+    return "\n".join(lines).lstrip() + "\n"
 
 
 def _toml_value(value: object) -> str:

@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-from .dovecot import _toml_value, free_port
+from .dovecot import free_port, kizuna_config_text
 
 __all__ = ["RealImapServer", "servers_root"]
 
@@ -235,27 +235,6 @@ class RealImapServer:
         **sections: dict[str, object],
     ) -> str:
         """A Kizuna config (TOML text) pointing at this server, as :meth:`DevMail.kizuna_config`."""
-        values: dict[str, object | None] = {
-            "host": self.host,
-            "port": self.port,
-            "security": "none",
-            "username": self.user,
-            "password": self.password,
-            "addresses": list(addresses),
-            "display_name": "Kizuna Tester",
-            **(account or {}),
-        }
-        all_sections: dict[str, dict[str, object | None]] = {
-            "account": values,
-            "state": {"path": str(state_path)},
-            **sections,
-        }
-        lines: list[str] = []
-        for section, entries in all_sections.items():
-            lines += ["", f"[{section}]"]
-            lines += [
-                f"{key} = {_toml_value(value)}"
-                for key, value in entries.items()
-                if value is not None
-            ]
-        return "\n".join(lines).lstrip() + "\n"
+        return kizuna_config_text(
+            self.host, self.port, self.user, self.password, state_path, addresses, account, sections
+        )

@@ -102,7 +102,7 @@ from worker.words.phrasing import (
     when_words,
 )
 from worker.words.register import Formality, Register, addressee, closing, greeting_line
-from worker.words.requests import AskKind, request_for
+from worker.words.requests import AskKind, asks_already, request_for
 
 if TYPE_CHECKING:
     from worker.config import Config
@@ -464,7 +464,12 @@ def reconnection_context(
             "wellbeing": wellbeing,
             "situation": reason.situation if reason else "",
             "ask": reason.ask if reason else "",
-            "request": request.request,
+            # a one-part reason that already asks needs no second request of Kizuna's
+            "request": (
+                ""
+                if reason and not reason.ask and asks_already(reason.situation)
+                else request.request
+            ),
             "exit": request.exit,
             "closing": closing(register, language, key),
             "topic": words or "",

@@ -17,7 +17,14 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-__all__ = ["AskKind", "Request", "classify_ask", "request_for", "kizuna_sentences"]
+__all__ = [
+    "AskKind",
+    "Request",
+    "classify_ask",
+    "request_for",
+    "kizuna_sentences",
+    "asks_already",
+]
 
 
 class AskKind(StrEnum):
@@ -91,6 +98,37 @@ _PATTERNS: tuple[tuple[AskKind, re.Pattern[str]], ...] = (
         ),
     ),
 )
+
+
+# A reason that already asks, in its own words: Kizuna's request sentence would say it twice.
+_ASKS_EN = re.compile(
+    r"\?|\b(?:would|could|can|will|might) you\b|\bwould love (?:your|to)\b"
+    r"|\bi(?:'d| would) (?:love|be grateful|appreciate|welcome)\b|\bwould (?:really )?appreciate\b"
+    r"|\bif you (?:could|would|have|had|might)\b|\b(?:please|kindly)\b",
+    re.IGNORECASE,
+)
+_ASKS_JA = re.compile(
+    r"[?？]|ませんか|ませんでしょうか|いただけ|頂け|ください|下さい|お願い|伺え|伺いたい|ほしい|欲しい|もらえ"
+)
+
+
+def asks_already(text: str | None) -> bool:
+    """Whether ``text`` (a reason) already asks something of the reader, in either language.
+
+    A reason written as one sentence often carries its own ask ("...and would
+    love your view on it."): the draft then needs no request sentence of
+    Kizuna's on top, only the way out.
+
+    >>> asks_already("I am moving into product design and would love your view on it.")
+    True
+    >>> asks_already("I moved to Lisbon last spring."), asks_already("転職を考えています。")
+    (False, False)
+    >>> asks_already("転職を考えています。ご意見を伺えませんか。")
+    True
+    """
+    if not text:
+        return False
+    return bool(_ASKS_EN.search(text) or _ASKS_JA.search(text))
 
 
 def classify_ask(reason: str | None, ask: str | None = None) -> AskKind:

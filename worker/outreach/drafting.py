@@ -299,7 +299,7 @@ class Outreach:
             if not is_address(email):  # bad usage (exit 2), not a contact we lack
                 raise UsageError(f"{email.strip()!r} is not an e-mail address")
         if reason is not None and reason.strip() and not emails:
-            raise ValueError("a reason for this draft only needs the contacts it is for")
+            raise UsageError("a reason for this draft only needs the contacts it is for (--to)")
         if dry_run:
             chosen, skipped = self.select(emails, limit, now)
             with contextlib.ExitStack() as stack:

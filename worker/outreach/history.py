@@ -112,6 +112,11 @@ class Histories:
         self.store = store
         self.me = me
 
+    def current(self, contact: Contact) -> bool:
+        """Whether a history was read since the contact's mail last changed (no parsing)."""
+        note = self.store.notes.get(contact.email)
+        return note.history is not None and note.history_key == history_key(contact)
+
     def kept(self, contact: Contact) -> tuple[HistoryFacts | None, bool]:
         """The kept facts (None when never read) and whether they are current."""
         note = self.store.notes.get(contact.email)
@@ -128,7 +133,7 @@ class Histories:
         now: datetime,
     ) -> None:
         """Read every stale history among ``contacts`` in one pass (each folder opened once)."""
-        stale = [c for c in contacts if not self.kept(c)[1]]
+        stale = [c for c in contacts if not self.current(c)]
         if not stale:
             return
         known: dict[str, dict[str, tuple[int, list[int]]]] = {}
@@ -143,18 +148,16 @@ class Histories:
         for contact in stale:
             self._keep(contact, read.get(contact.email, []), now)
 
-    def _keep(self, contact: Contact, read: list[PastMessage], now: datetime) -> HistoryFacts:
-        excerpts = [excerpt(m) for m in read]
+    def _keep(self, contact: Contact, read: list[PastMessage], now: datetime) -> None:
+        # Only the excerpts are kept, and every draft learns from them (fresh or
+        # kept): one answer whichever way the facts came.
         self.store.notes.save_history(
             contact.email,
-            {"messages": excerpts},
+            {"messages": [excerpt(m) for m in read]},
             key=history_key(contact),
             why="first" if self.store.notes.get(contact.email).history is None else "new-mail",
             now=now,
         )
-        # From the excerpts, as every later draft will: one answer, fresh or kept.
-        messages = [from_excerpt(e) for e in excerpts]
-        return history_facts(messages, email=contact.email, name=contact.name)
 
     def facts(
         self,

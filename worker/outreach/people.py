@@ -56,8 +56,7 @@ def contact_document(
         contact = contact_index(config, store, now=now, emails=[email])[0]
     if read_history and imap is not None:
         histories = Histories(store, config.me)
-        _, current = histories.kept(contact)
-        if not current:
+        if not histories.current(contact):
             with contextlib.ExitStack() as stack:
 
                 def client() -> imapclient.IMAPClient:

@@ -23,7 +23,7 @@ from tests.support.factories import (
     sample_mailbox,
     write_config,
 )
-from tests.support.smtp import PASSWORD, USER, SmtpServer
+from tests.support.smtp import PASSWORD, SmtpServer, smtp_sections
 from tests.support.web import queue_gift
 from worker.config import load_config
 from worker.core import Kizuna
@@ -210,19 +210,7 @@ def test_smtp_secret_set_lets_delivery_work_without_a_password(
     dovecot: DevMail, smtpd: SmtpServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("KIZUNA_PASSPHRASE", PASSPHRASE["KIZUNA_PASSPHRASE"])
-    cli = write_config(
-        dovecot,
-        tmp_path,
-        api={"enabled": False},
-        reminders={"delivery": "smtp"},
-        smtp={
-            "host": "127.0.0.1",
-            "port": smtpd.port,
-            "security": "none",
-            "username": USER,
-            "timeout": 10,
-        },
-    )
+    cli = write_config(dovecot, tmp_path, **smtp_sections(smtpd.port, password=None))
     with Kizuna(load_config(cli.config)) as kizuna:
         rid = queue_gift(kizuna)
         assert "kizuna secret set --smtp" in kizuna.deliver_reminders().failed[0][1]

@@ -14,7 +14,7 @@ from aiosmtpd.smtp import AuthResult
 
 from tests.support.dovecot import DevMail, free_port
 from tests.support.factories import write_config
-from tests.support.smtp import PASSWORD, USER, SmtpServer
+from tests.support.smtp import USER, SmtpServer, smtp_sections
 from tests.support.web import queue_gift
 from worker.config import load_config
 from worker.core import Kizuna
@@ -25,20 +25,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiri
 
 @pytest.fixture
 def kizuna(dovecot: DevMail, smtpd: SmtpServer, tmp_path: Path) -> Iterator[Kizuna]:
-    cli = write_config(
-        dovecot,
-        tmp_path,
-        api={"enabled": False},
-        reminders={"delivery": "smtp"},
-        smtp={
-            "host": "127.0.0.1",
-            "port": smtpd.port,
-            "security": "none",
-            "username": USER,
-            "password": PASSWORD,
-            "timeout": 10,
-        },
-    )
+    cli = write_config(dovecot, tmp_path, **smtp_sections(smtpd.port))
     with Kizuna(load_config(cli.config)) as k:
         yield k
 
@@ -137,16 +124,7 @@ def test_smtp_xoauth2_with_a_token_command(dovecot: DevMail, tmp_path: Path) -> 
         cli = write_config(
             dovecot,
             tmp_path,
-            api={"enabled": False},
-            reminders={"delivery": "smtp"},
-            smtp={
-                "host": "127.0.0.1",
-                "port": server.port,
-                "security": "none",
-                "username": USER,
-                "oauth2_token_cmd": command,
-                "timeout": 10,
-            },
+            **smtp_sections(server.port, password=None, oauth2_token_cmd=command),
         )
         with Kizuna(load_config(cli.config)) as kizuna:
             rid = queue_gift(kizuna)

@@ -16,6 +16,28 @@ from .dovecot import free_port
 USER, PASSWORD = "me@example.com", "smtp-secret"
 
 
+def smtp_sections(port: int, **smtp: object) -> dict[str, dict[str, object]]:
+    """Config sections for reminder delivery to an SMTP test server on loopback.
+
+    ``smtp`` adds or overrides keys of ``[smtp]`` (``password`` is :data:`PASSWORD`
+    unless given, None leaves it out).
+    """
+    section: dict[str, object] = {
+        "host": "127.0.0.1",
+        "port": port,
+        "security": "none",
+        "username": USER,
+        "password": PASSWORD,
+        "timeout": 10,
+        **smtp,
+    }
+    return {
+        "api": {"enabled": False},
+        "reminders": {"delivery": "smtp"},
+        "smtp": {k: v for k, v in section.items() if v is not None},
+    }
+
+
 @dataclass
 class SmtpServer:
     """A recording aiosmtpd handler whose login can be switched off."""

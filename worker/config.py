@@ -27,6 +27,7 @@ import platformdirs
 from msgspec import Meta, Struct
 
 from worker.errors import ConfigError, SecretError
+from worker.words.language import interface_language
 
 __all__ = [
     "Config",
@@ -37,7 +38,6 @@ __all__ = [
     "user_config_dir",
     "user_data_dir",
     "is_loopback",
-    "resolve_user_language",
 ]
 
 APP = "kizuna"
@@ -215,7 +215,7 @@ class Config(_Section, frozen=True, kw_only=True):
     @property
     def user_language(self) -> str:
         """The language of Kizuna's own words to you: ``[account] language``, ``auto`` by locale."""
-        return resolve_user_language(self.account.language, os.environ)
+        return interface_language(self.account.language, os.environ)
 
     @property
     def templates_dir(self) -> Path:
@@ -313,25 +313,6 @@ def _lower_addresses(config: Config) -> Config:
             config.policy, exclude=[v.strip().lower() for v in config.policy.exclude]
         ),
     )
-
-
-def resolve_user_language(setting: str, environ: Mapping[str, str]) -> str:
-    """``en`` or ``ja``: the setting, or for ``auto`` the locale (LC_ALL, LC_MESSAGES, LANG).
-
-    >>> resolve_user_language("auto", {"LANG": "ja_JP.UTF-8"})
-    'ja'
-    >>> resolve_user_language("auto", {"LC_ALL": "C", "LANG": "ja_JP.UTF-8"})
-    'en'
-    >>> resolve_user_language("ja", {})
-    'ja'
-    """
-    if setting in ("en", "ja"):
-        return setting
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = environ.get(name)
-        if value:
-            return "ja" if value.lower().startswith("ja") else "en"
-    return "en"
 
 
 def _plain_text_refused(server: _Server) -> str | None:

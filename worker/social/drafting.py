@@ -12,7 +12,6 @@ from datetime import date
 from worker.social.people import Source
 from worker.social.recency import Recency, recency, role_sentence
 from worker.store import Store
-from worker.words.language import is_japanese_text
 
 __all__ = ["role_line"]
 
@@ -30,9 +29,6 @@ def role_line(store: Store, email: str, language: str, *, today: date) -> str | 
     (``role_changed_on``). None too when nothing matched, when the profile
     gives no company, or when the position reads as a headline.
     ``language`` is ``"en"`` or ``"ja"`` (anything else: ValueError).
-    An English draft leaves out a company or position written in Japanese
-    script: "you're a 営業部長 at 株式会社ABC" is no sentence a careful
-    writer would send (a Japanese draft may name a Latin-script company).
     """
     if language not in ("en", "ja"):
         raise ValueError(f"language must be 'en' or 'ja' (got {language!r})")
@@ -45,10 +41,6 @@ def role_line(store: Store, email: str, language: str, *, today: date) -> str | 
         None,
     )
     if person is None:
-        return None
-    if language == "en" and any(
-        text and is_japanese_text(text) for text in (person.organization, person.position)
-    ):
         return None
     imported = store.social.last_import(Source.LINKEDIN)
     current = recency(imported.as_of if imported else None, today)

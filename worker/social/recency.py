@@ -29,6 +29,8 @@ import re
 from datetime import date
 from enum import StrEnum
 
+from worker.words.language import is_japanese_text
+
 __all__ = [
     "Recency",
     "CURRENT_DAYS",
@@ -167,6 +169,13 @@ def role_sentence(
     '以前LinkedInで拝見したときは、株式会社ABCにいらっしゃいましたね。'
     >>> role_sentence("Globex", "Head of Design", "en", Recency.STALE) is None
     True
+
+    An English sentence names no company or position written in Japanese
+    script ("you're a 営業部長 at 株式会社ABC" is no sentence to send); a
+    Japanese one may name a Latin-script company.
+
+    >>> role_sentence("株式会社ABC", "営業部長", "en", Recency.CURRENT) is None
+    True
     """
     if language not in ("en", "ja"):
         raise ValueError(f"language must be 'en' or 'ja' (got {language!r})")
@@ -174,6 +183,8 @@ def role_sentence(
     if recency is Recency.STALE or organization is None:
         return None
     position = _usable_position(_without_organization(position, organization))
+    if language == "en" and any(is_japanese_text(t) for t in (organization, position) if t):
+        return None
     new = new and recency is Recency.CURRENT
     if language == "ja":
         return _japanese(organization, position, recency, new)
